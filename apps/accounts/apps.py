@@ -1,0 +1,7 @@
+from thirdlane import appconfig
+
+
+class AccountsConfig(appconfig.ThirdlaneAppConfig):
+    name = "apps.accounts"
+    label = "accounts"
+    verbose_name = "Accounts"

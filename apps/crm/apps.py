@@ -1,0 +1,7 @@
+from thirdlane import appconfig
+
+
+class CrmConfig(appconfig.ThirdlaneAppConfig):
+    name = "apps.crm"
+    label = "crm"
+    verbose_name = "CRM"

@@ -1,0 +1,83 @@
+"""Resellers, tenants and their domains (public schema).
+
+A tenant's data lives in its own PostgreSQL schema (django-tenants). The slug is the tenant's
+name in API paths (``/api/extensions/<slug>/``); the schema name is derived from it once and
+never changes, so a slug can be renamed without moving data.
+"""
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+SLUG_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$",
+    "3-40 lower-case letters, digits and hyphens, starting with a letter, not ending with a hyphen.",
+    code="invalid_slug",
+)
+# Slugs that would collide with path segments or schema names we use ourselves.
+RESERVED_SLUGS = {"public", "admin", "api", "static", "template", "system", "www", "pool", "docs", "schema"}
+
+
+class Reseller(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=40, unique=True)
+    contact_email = models.EmailField(blank=True)
+    max_tenants = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for no limit.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tenant(TenantMixin):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    slug = models.CharField(max_length=40, unique=True, validators=[SLUG_VALIDATOR])
+    name = models.CharField(max_length=200)
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="tenants")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    suspended_reason = models.CharField(max_length=200, blank=True)
+    # Limits
+    max_extensions = models.PositiveIntegerField(default=100)
+    max_dids = models.PositiveIntegerField(default=50)
+    max_queues = models.PositiveIntegerField(default=20)
+    max_trunks = models.PositiveIntegerField(default=10)
+    # Dial plan and locale
+    extension_length = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(2), MaxValueValidator(6)],
+        help_text="Digits in an extension number.")
+    default_region = models.CharField(max_length=2, default="US",
+                                      help_text="ISO 3166 region used to read local phone numbers.")
+    timezone = models.CharField(max_length=64, default="UTC")
+    primary_server = models.ForeignKey("pbx.Server", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="tenants")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Schemas are created and dropped by apps.tenants.schemas, inside the service's transaction.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["reseller", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Domain(DomainMixin):
+    """Kept because django-tenants requires it; tenants are resolved by path, not host name."""

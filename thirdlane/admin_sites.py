@@ -1,0 +1,67 @@
+"""The two admin sites.
+
+``admin.site`` (at /admin/) is the platform admin: resellers, tenants, keys, servers, audit.
+``tenant_admin_site`` (at /t/<tenant>/admin/) manages one tenant's telephony and CRM objects,
+with that tenant's schema active (TenantAdminMiddleware). A reseller moves between its tenants
+with the switcher on the dashboard.
+"""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.db.models import Count, Q
+
+
+def _principal(request):
+    from apps.accounts.principal import Principal
+
+    return Principal.for_user(request.user)
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = "Thirdlane portal"
+    site_title = "Thirdlane portal"
+    index_title = "Dashboard"
+    index_template = "admin/portal_index.html"
+
+    def has_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def index(self, request, extra_context=None):
+        from apps.tenants.models import Tenant
+
+        extra_context = extra_context or {}
+        if request.user.is_authenticated:
+            principal = _principal(request)
+            tenants = principal.visible_tenants(Tenant.objects.select_related("reseller", "primary_server"))
+            extra_context["tenant_summary"] = tenants.aggregate(
+                total=Count("pk"), active=Count("pk", filter=Q(status="active")),
+                suspended=Count("pk", filter=Q(status="suspended")))
+            extra_context["tenants"] = tenants.order_by("name")[:50]
+        return super().index(request, extra_context)
+
+
+class TenantAdminSite(admin.AdminSite):
+    site_header = "Thirdlane portal"
+    index_template = "admin/tenant_index.html"
+
+    def has_permission(self, request):
+        return request.user.is_active and request.user.is_staff and getattr(request, "tenant", None) is not None
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        tenant = getattr(request, "tenant", None)
+        context["current_tenant"] = tenant
+        context["site_title"] = context["site_header"] = f"Tenant {tenant.name}" if tenant else "Tenant"
+        if request.user.is_authenticated:
+            from apps.tenants.models import Tenant
+
+            context["switch_tenants"] = _principal(request).visible_tenants(Tenant.objects.all()).order_by("name")[:200]
+        return context
+
+
+tenant_admin_site = TenantAdminSite(name="tenant_admin")
+
+
+class PortalAdminConfig(AdminConfig):
+    default_site = "thirdlane.admin_sites.PortalAdminSite"

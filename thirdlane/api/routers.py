@@ -1,0 +1,21 @@
+"""Routers. Tenant resources live under ``<resource>/<tenant>/``; each app registers its own
+viewsets here from its ``api/urls.py`` (``tenant_router.register("extensions", ...)``)."""
+from rest_framework.routers import SimpleRouter
+
+
+class Router(SimpleRouter):
+    # No trailing-slash requirement: /api/tenants and /api/tenants/ both work.
+    def __init__(self):
+        super().__init__(trailing_slash="/?")
+
+
+platform_router = Router()
+tenant_router = Router()
+
+
+def tenant_prefix(resource: str) -> str:
+    return rf"{resource}/(?P<tenant>[a-z][a-z0-9-]{{1,39}})"
+
+
+def register_tenant_resource(resource: str, viewset, basename: str | None = None) -> None:
+    tenant_router.register(tenant_prefix(resource), viewset, basename=basename or resource)

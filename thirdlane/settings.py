@@ -1,0 +1,256 @@
+"""Settings for the Thirdlane portal.
+
+Everything comes from the environment with safe development defaults; production sets
+SECRET_KEY, FIELD_ENCRYPTION_KEY, DATABASE_URL, REDIS_URL and ALLOWED_HOSTS.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def database_from_url(url: str) -> dict:
+    parsed = urlparse(url)
+    options: dict = {}
+    return {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": unquote(parsed.path.lstrip("/")) or "thirdlane",
+        "USER": unquote(parsed.username or "postgres"),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "127.0.0.1",
+        "PORT": str(parsed.port or 5432),
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+        "TEST": {"NAME": env("TEST_DATABASE_NAME", "test_thirdlane")},
+    }
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env("SECRET_KEY", "dev-insecure-secret-key-change-me-in-production-0123456789")
+# Key for secrets the PBX needs back (SIP and AMI passwords). Falls back to SECRET_KEY in development.
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "")
+ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+DATABASES = {"default": database_from_url(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/thirdlane"))}
+DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# --- Tenancy (django-tenants, schema per tenant) -------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "apps.tenants",
+    "apps.accounts",
+    "apps.events",
+    "apps.audit",
+    "apps.pbx",
+    "apps.organizations",
+    "apps.webhooks",
+    "thirdlane.admin_sites.PortalAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "import_export",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "apps.telephony",
+    "apps.crm",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+# Only issue SET search_path when the schema actually changes (one round trip saved per query).
+TENANT_LIMIT_SET_CALLS = True
+# New tenants are made from this template schema (kept migrated and empty) or from the pool.
+TENANT_TEMPLATE_SCHEMA = env("TENANT_TEMPLATE_SCHEMA", "_tenant_template")
+TENANT_BASE_SCHEMA = TENANT_TEMPLATE_SCHEMA
+TENANT_CREATION_FAKES_MIGRATIONS = True
+# Spare, already-migrated schemas kept ready so creating a tenant is a rename, at any tenant count.
+TENANT_SCHEMA_POOL_SIZE = env_int("TENANT_SCHEMA_POOL_SIZE", 3)
+
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    "thirdlane.middleware.RequestIdMiddleware",
+    "thirdlane.middleware.SchemaResetMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "thirdlane.middleware.TenantAdminMiddleware",
+]
+
+ROOT_URLCONF = "thirdlane.urls"
+WSGI_APPLICATION = "thirdlane.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = [h for h in [
+    # Tests set FAST_PASSWORD_HASHER so fixtures do not spend seconds on PBKDF2.
+    "django.contrib.auth.hashers.MD5PasswordHasher" if env_bool("FAST_PASSWORD_HASHER") else None,
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+] if h]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env("STATIC_ROOT", str(BASE_DIR / ".local" / "static"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served by Django itself (thirdlane.urls) so the one-command run and the image need no extra server.
+SERVE_STATIC = env_bool("SERVE_STATIC", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Request bodies: the API answers 413 problem+json above this (per view override for uploads).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 60 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- API -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "thirdlane.api.auth.ApiKeyAuthentication",
+        "thirdlane.api.auth.BasicAuthentication",
+        "thirdlane.api.auth.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["thirdlane.api.permissions.IsAuthenticatedPrincipal"],
+    "DEFAULT_PAGINATION_CLASS": "thirdlane.api.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "thirdlane.api.filters.StrictFilterBackend",
+        "thirdlane.api.filters.StrictSearchFilter",
+        "thirdlane.api.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "thirdlane.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "thirdlane.api.schema.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+API_PAGE_MAX_LIMIT = 1000
+API_KEY_ROTATION_GRACE = timedelta(hours=env_int("API_KEY_ROTATION_GRACE_HOURS", 24))
+# last_used_at is written at most this often per key, so reads do not turn into writes.
+API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Thirdlane portal API",
+    "DESCRIPTION": (
+        "Provisioning API of the Thirdlane hosted PBX platform: tenants, telephony, CRM, "
+        "organizations and webhooks. Authenticate with `X-API-Key`, HTTP Basic or the session "
+        "cookie. Lists take `limit`/`offset` and return the total in `X-Total-Count`. Every "
+        "error is RFC 9457 problem+json with a stable `code`."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "thirdlane.api.schema.postprocess",
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+    "SERVERS": [],
+}
+
+# --- Celery --------------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {
+    "tenants-fill-schema-pool": {"task": "tenants.fill_schema_pool", "schedule": 60.0},
+    "worker-heartbeat": {"task": "core.heartbeat", "schedule": 15.0},
+}
+
+# --- Webhooks ------------------------------------------------------------------------------
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+
+# --- Logging: structured, with request id and tenant; secrets masked ---------------------
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_FORMAT = env("LOG_FORMAT", "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "thirdlane.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "thirdlane.logging.JsonFormatter"},
+        "text": {"()": "thirdlane.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("json", "text") else "json",
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"level": "ERROR"},
+    },
+}
