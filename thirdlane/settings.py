@@ -222,6 +222,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "thirdlane.celery:BeatScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "tenants-fill-schema-pool": {"task": "tenants.fill_schema_pool", "schedule": 60.0},
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 15.0},
