@@ -138,3 +138,21 @@ def api(world):
         return ApiClient(world.keys[label] if label else None, basic=basic)
 
     return make
+
+
+@pytest.fixture
+def committed_world(transactional_db, system_actor):
+    """The same world, committed (for tests with real workers or several connections).
+
+    Its tenant schemas are dropped afterwards and the spare pool refilled, so later tests
+    still create tenants by renaming a spare.
+    """
+    from apps.tenants import schemas
+    from apps.tenants.models import Tenant
+    from apps.tenants.services import tenant_delete
+
+    world = build_world(system_actor)
+    yield world
+    for tenant in Tenant.objects.all():
+        tenant_delete(actor=system_actor, tenant=tenant)
+    schemas.fill_pool(POOL_FOR_TESTS)

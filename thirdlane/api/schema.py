@@ -111,7 +111,12 @@ def postprocess(result, generator, request, public):
             for code, response in responses.items():
                 if code.startswith("2"):
                     response.setdefault("headers", {})["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
-                    schema = (response.get("content", {}).get("application/json", {}) or {}).get("schema", {})
+                    content = response.get("content", {}).get("application/json", {}) or {}
+                    schema = content.get("schema", {})
+                    ref = schema.get("$ref", "")
+                    if ref.startswith("#/components/schemas/Paginated"):
+                        # Lists are plain arrays (the total is a header): inline the array.
+                        schema = content["schema"] = schemas[ref.rsplit("/", 1)[1]]
                     if method == "get" and schema.get("type") == "array":
                         response["headers"]["X-Total-Count"] = {"$ref": "#/components/headers/X-Total-Count"}
                         response["headers"]["Link"] = {"$ref": "#/components/headers/Link"}
@@ -120,6 +125,8 @@ def postprocess(result, generator, request, public):
             if method in ("post", "put", "patch", "delete"):
                 responses.setdefault("409", {"description": "Conflict (in_use, duplicate, ...).",
                                              "content": {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}})
+    for name in [n for n in schemas if n.startswith("Paginated") and n.endswith("List")]:
+        del schemas[name]
     for extension in _extensions:
         result = extension(result)
     return result

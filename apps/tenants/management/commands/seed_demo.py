@@ -22,7 +22,7 @@ class Command(BaseCommand):
     help = "Create demo data (idempotent) and print its credentials once."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default=os.environ.get("PORTAL_URL", "http://127.0.0.1:8000"),
+        parser.add_argument("--base-url", default=os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000"),
                             help="URL used in the printed curl lines.")
 
     def handle(self, *args, base_url, **options):
