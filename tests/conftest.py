@@ -16,8 +16,18 @@ os.environ.setdefault("LOG_FORMAT", "text")
 
 def pytest_configure(config):
     from django.conf import settings
+    from django.db.backends.postgresql.operations import DatabaseOperations
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    # Tenant schemas (the template, spares) hold foreign keys to public tables such as
+    # pbx_location, so the flush after a transactional test must TRUNCATE ... CASCADE.
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        return original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=True)
+
+    DatabaseOperations.sql_flush = sql_flush
 
 
 POOL_FOR_TESTS = 8
