@@ -86,3 +86,12 @@ def test_health_sees_a_fresh_worker_heartbeat(client):
     heartbeat()  # what the worker runs every 15 s
     body = client.get("/api/health/").json()
     assert body["worker"]["status"] == "ok" and body["status"] == "ok"
+
+
+def test_docs_api_md_lists_every_error_code():
+    """docs/api.md is regenerated with `manage.py api_error_codes --write`."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    missing = [code for code in ERROR_CODES if f"| `{code}` |" not in text]
+    assert missing == [], f"run manage.py api_error_codes --write; missing: {missing}"
