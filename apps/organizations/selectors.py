@@ -1,0 +1,337 @@
+"""Reads across an organization's member schemas.
+
+Member data lives in one PostgreSQL schema per tenant. Anything that reads several members at
+once (extension counts of the site listing, the shared directory) is ONE SQL statement: a
+``UNION ALL`` of one small ``SELECT`` per member schema with fully qualified table names, so
+the number of queries stays the same whatever the number of members. Table and column names
+come from the models' ``_meta``; schema names come from the tenant rows (``t_<slug>``, fixed at
+creation) and are quoted anyway.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, NamedTuple
+
+from django.apps import apps as django_apps
+from django.db import ProgrammingError, connection, transaction
+from django.db.models import Count
+
+from apps.organizations.models import Organization, OrganizationMember
+from apps.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+DIRECTORY_TYPES = ("extension", "contact", "queue")
+QUERY_MAX_LENGTH = 100
+
+
+def qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _model(label: str):
+    try:
+        return django_apps.get_model(label)
+    except LookupError:  # the app that owns it is not installed (or not built yet)
+        return None
+
+
+def _table(model, schema: str) -> str:
+    return f"{qn(schema)}.{qn(model._meta.db_table)}"
+
+
+def _missing_table(exc: Exception) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "42P01"  # undefined_table
+
+
+def _schemas_with(schemas: list[str], tables: list[str]) -> list[str]:
+    """The schemas among ``schemas`` that have every one of ``tables`` (one catalog query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.name FROM unnest(%s::text[]) s(name) WHERE NOT EXISTS ("
+            " SELECT 1 FROM unnest(%s::text[]) t(name)"
+            " WHERE to_regclass(quote_ident(s.name) || '.' || quote_ident(t.name)) IS NULL)",
+            [schemas, tables])
+        present = {row[0] for row in cursor.fetchall()}
+    return [s for s in schemas if s in present]
+
+
+def _run_over_schemas(build: Callable[[list[str]], tuple[str, Any]], schemas: list[str],
+                      tables: list[str]) -> list[tuple]:
+    """Run the statement ``build(schemas)`` makes, once.
+
+    A member schema that lacks one of ``tables`` (a tenant not migrated yet, during a deploy)
+    would fail the whole statement: then, and only then, find the schemas that have the tables
+    and run once more over those.
+    """
+    if not schemas:
+        return []
+    sql, params = build(schemas)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    except ProgrammingError as exc:
+        if not _missing_table(exc):
+            raise
+        logger.warning("a member schema lacks a directory table; answering without it")
+    schemas = _schemas_with(schemas, tables)
+    if not schemas:
+        return []
+    sql, params = build(schemas)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- site listing ------------------------------------------------------------------------------
+
+def extension_counts(tenants: Iterable[Tenant]) -> dict[int, int]:
+    """Extensions per tenant, in one statement over the tenants' schemas."""
+    tenants = list(tenants)
+    extension = _model("telephony.Extension")
+    if not tenants or extension is None:
+        return {t.pk: 0 for t in tenants}
+    by_schema = {t.schema_name: t.pk for t in tenants}
+
+    def build(schemas: list[str]) -> tuple[str, list]:
+        parts, params = [], []
+        for schema in schemas:
+            parts.append(f"SELECT %s::bigint, count(*) FROM {_table(extension, schema)}")
+            params.append(by_schema[schema])
+        return " UNION ALL ".join(parts), params
+
+    counts = {t.pk: 0 for t in tenants}
+    rows = _run_over_schemas(build, list(by_schema), [extension._meta.db_table])
+    counts.update({tenant_id: count for tenant_id, count in rows})
+    return counts
+
+
+def organization_sites(organization: Organization) -> list[OrganizationMember]:
+    """The members with tenant, primary server and location loaded (no extension counts)."""
+    return list(organization.members.select_related("tenant__primary_server__location", "tenant__reseller",
+                                                    "location").order_by("site_code"))
+
+
+def with_extension_counts(members: list[OrganizationMember]) -> list[OrganizationMember]:
+    counts = extension_counts(m.tenant for m in members)
+    for member in members:
+        member.extension_count = counts.get(member.tenant_id, 0)
+    return members
+
+
+# --- the shared directory ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of directory entry and how to select it from one member schema.
+
+    ``select`` is the column list (``type, id, name, number, email, company, phone_username,
+    rank``) over alias ``r`` (the row) and ``q`` (the query); ``joins`` maps an alias to a model
+    LEFT JOINed in the same schema on ``ON`` conditions; ``where`` filters.
+    """
+
+    type: str
+    model: Any
+    select: str
+    where: str
+    joins: tuple[tuple[str, Any, str], ...] = ()
+
+    def from_clause(self, schema: str) -> str:
+        sql = f"{_table(self.model, schema)} r"
+        for alias, model, on in self.joins:
+            sql += f" LEFT JOIN {_table(model, schema)} {alias} ON {on}"
+        return sql
+
+    @property
+    def tables(self) -> list[str]:
+        return [self.model._meta.db_table] + [model._meta.db_table for _, model, _ in self.joins]
+
+
+def _rank(name_expr: str, number_expr: str | None) -> str:
+    """0 exact, 1 starts with, 2 a word starts with, 3 anywhere; names case-insensitively."""
+    number_exact = f" OR {number_expr} = q.raw" if number_expr else ""
+    number_prefix = f" OR starts_with({number_expr}, q.raw)" if number_expr else ""
+    return (f"CASE WHEN lower({name_expr}) = q.lq{number_exact} THEN 0 "
+            f"WHEN starts_with(lower({name_expr}), q.lq){number_prefix} THEN 1 "
+            f"WHEN strpos(' ' || lower({name_expr}), ' ' || q.lq) > 0 THEN 2 ELSE 3 END")
+
+
+def _contains(expr: str, lower: bool = True) -> str:
+    return f"strpos(lower({expr}), q.lq) > 0" if lower else f"strpos({expr}, q.raw) > 0"
+
+
+def _col(alias: str, model, field: str) -> str:
+    return f"{alias}.{qn(model._meta.get_field(field).column)}"
+
+
+def _extension_source() -> Source | None:
+    model = _model("telephony.Extension")
+    if model is None:
+        return None
+    name, number, email = (_col("r", model, f) for f in ("name", "number", "email"))
+    return Source(
+        type="extension", model=model,
+        select=(f"'extension'::text, {_col('r', model, 'id')}, {name}::text, {number}::text, {email}::text, "
+                f"''::text, {number} || '-' || %(slug)s, {_rank(name, number)}"),
+        where=(f"{_col('r', model, 'enabled')} AND "
+               f"({_contains(name)} OR {_contains(number, lower=False)} OR {_contains(email)})"),
+    )
+
+
+def _queue_source() -> Source | None:
+    model = _model("telephony.Queue")
+    if model is None:
+        return None
+    name, number = _col("r", model, "name"), _col("r", model, "number")
+    return Source(
+        type="queue", model=model,
+        select=(f"'queue'::text, {_col('r', model, 'id')}, {name}::text, {number}::text, ''::text, ''::text, "
+                f"NULL::text, {_rank(name, number)}"),
+        where=f"({_contains(name)} OR {_contains(number, lower=False)})",
+    )
+
+
+def _contact_source() -> Source | None:
+    """CRM contacts marked ``shared_in_directory``; company is the contact's account name."""
+    model = _model("crm.Contact")
+    if model is None:
+        return None
+    account = model._meta.get_field("account").related_model
+    first, last, email = (_col("r", model, f) for f in ("first_name", "last_name", "email"))
+    phones = [_col("r", model, f) for f in ("work_phone", "phone", "mobile")]
+    name = f"trim(concat_ws(' ', {first}, {last}))"
+    number = "coalesce(" + ", ".join(f"nullif({p}, '')" for p in phones) + ", '')"
+    company = f"coalesce({_col('a', account, 'name')}, '')"
+    searched = [_contains(name), _contains(email), _contains(company)] + [_contains(p, lower=False) for p in phones]
+    return Source(
+        type="contact", model=model,
+        select=(f"'contact'::text, {_col('r', model, 'id')}, {name}, {number}, {email}::text, {company}::text, "
+                f"NULL::text, {_rank(name, number)}"),
+        where=f"{_col('r', model, 'shared_in_directory')} AND (" + " OR ".join(searched) + ")",
+        joins=(("a", account, f"{_col('a', account, 'id')} = {_col('r', model, 'account')}"),),
+    )
+
+
+def directory_sources(types: Iterable[str] = DIRECTORY_TYPES) -> list[Source]:
+    makers = {"extension": _extension_source, "contact": _contact_source, "queue": _queue_source}
+    return [s for s in (makers[t]() for t in types) if s is not None]
+
+
+class DirectoryEntry(NamedTuple):
+    type: str
+    id: int
+    name: str
+    number: str
+    email: str
+    company: str
+    phone_username: str | None
+    rank: int
+    site_code: str
+    tenant: str
+    site_name: str
+
+    @property
+    def intersite_number(self) -> str:
+        return f"{self.site_code}{self.number}" if self.type in ("extension", "queue") else ""
+
+
+@dataclass
+class DirectoryPage:
+    entries: list[DirectoryEntry]
+    total: int
+
+
+def directory_members(organization: Organization) -> list[OrganizationMember]:
+    """The members whose data is in the directory: active tenants only."""
+    return list(organization.members.filter(tenant__status=Tenant.Status.ACTIVE)
+                .select_related("tenant").order_by("site_code"))
+
+
+def directory_search(*, organization: Organization | None = None, members: list[OrganizationMember] | None = None,
+                     q: str, types: Iterable[str] = DIRECTORY_TYPES, limit: int = 50,
+                     offset: int = 0) -> DirectoryPage:
+    """Search every member's directory entries in one statement, best matches first, then by name.
+
+    The page and the total come back together (``count(*) OVER ()``); only a page past the end,
+    which has no row to carry the total, costs a second (count) statement.
+    """
+    if members is None:
+        members = directory_members(organization)
+    sources = directory_sources(types)
+    if not members or not sources:
+        return DirectoryPage([], 0)
+    by_schema = {m.tenant.schema_name: m for m in members}
+    tables = sorted({table for source in sources for table in source.tables})
+
+    def build(schemas: list[str], count_only: bool = False):
+        params: dict[str, Any] = {"lq": q.lower(), "raw": q, "limit": limit, "offset": offset}
+        parts = []
+        for index, schema in enumerate(schemas):
+            member = by_schema[schema]
+            params[f"code{index}"] = member.site_code
+            params[f"slug{index}"] = member.tenant.slug
+            params[f"site{index}"] = member.tenant.name
+            for source in sources:
+                select = source.select.replace("%(slug)s", f"%(slug{index})s")
+                parts.append(f"SELECT {select}, %(code{index})s::text, %(slug{index})s::text, "
+                             f"%(site{index})s::text FROM {source.from_clause(schema)}, q WHERE {source.where}")
+        head = ("WITH q AS (SELECT %(lq)s::text AS lq, %(raw)s::text AS raw), "
+                f"hits({', '.join(DirectoryEntry._fields)}) AS ({' UNION ALL '.join(parts)}) ")
+        if count_only:
+            return head + "SELECT count(*) FROM hits", params
+        return head + ("SELECT hits.*, count(*) OVER () FROM hits "
+                       "ORDER BY rank, lower(name), site_code, number, type, id "
+                       "LIMIT %(limit)s OFFSET %(offset)s"), params
+
+    rows = _run_over_schemas(build, list(by_schema), tables)
+    if rows:
+        return DirectoryPage([DirectoryEntry(*row[:-1]) for row in rows], rows[0][-1])
+    if offset == 0:
+        return DirectoryPage([], 0)
+    counted = _run_over_schemas(lambda schemas: build(schemas, count_only=True), list(by_schema), tables)
+    return DirectoryPage([], counted[0][0] if counted else 0)
+
+
+# --- inter-site dialing ------------------------------------------------------------------------
+
+class IntersiteRoute(NamedTuple):
+    site_code: str
+    tenant_slug: str
+    extension_length: int
+
+
+def intersite_routes(tenant: Tenant, *, server=None) -> list[IntersiteRoute]:
+    """What ``tenant``'s dialplan should route by site code: every active member of its
+    organization (itself included), as (site code, member tenant slug, extension length).
+
+    Empty when the tenant is in no organization. With ``server``, only members whose primary
+    server is that server (their contexts exist in the same Asterisk). One query.
+    """
+    members = OrganizationMember.objects.filter(
+        organization__members__tenant=tenant, tenant__status=Tenant.Status.ACTIVE)
+    if server is not None:
+        members = members.filter(tenant__primary_server=server)
+    return [IntersiteRoute(code, slug, length) for code, slug, length in
+            members.order_by("site_code").values_list("site_code", "tenant__slug", "tenant__extension_length")]
+
+
+# --- organizations visible to a principal ------------------------------------------------------
+
+def organizations_for(principal, queryset=None):
+    from apps.accounts.models import Scope
+
+    queryset = queryset if queryset is not None else Organization.objects.all()
+    if principal.scope == Scope.SYSTEM:
+        return queryset
+    if principal.scope == Scope.RESELLER:
+        return queryset.filter(reseller_id=principal.reseller_id)
+    if principal.scope == Scope.ORGANIZATION:
+        return queryset.filter(pk=principal.organization_id)
+    return queryset.none()
+
+
+def with_member_count(queryset):
+    return queryset.annotate(member_count=Count("members", distinct=True))
+
