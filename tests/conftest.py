@@ -11,14 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-os.environ.setdefault("LOG_FORMAT", "text")
-
 
 def pytest_configure(config):
-    from django.conf import settings
     from django.db.backends.postgresql.operations import DatabaseOperations
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     # Tenant schemas (the template, spares) hold foreign keys to public tables such as
     # pbx_location, so the flush after a transactional test must TRUNCATE ... CASCADE.
@@ -166,3 +161,15 @@ def committed_world(transactional_db, system_actor):
     for tenant in Tenant.objects.all():
         tenant_delete(actor=system_actor, tenant=tenant)
     schemas.fill_pool(POOL_FOR_TESTS)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real worker process on the test database and the test Redis database."""
+    from django.db import connection
+
+    from tests.helpers.celery_worker import Worker
+
+    worker = Worker(connection.settings_dict["NAME"]).start()
+    yield worker
+    worker.stop()

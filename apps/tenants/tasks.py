@@ -18,3 +18,14 @@ def fill_schema_pool() -> int:
             return schemas.fill_pool()
         finally:
             cursor.execute("SELECT pg_advisory_unlock(hashtext('thirdlane.fill_schema_pool'))")
+
+
+@shared_task(name="tenants.report_schema", ignore_result=True)
+def report_schema(key: str) -> str:
+    """Diagnostics: write the schema this task ran in to Redis under ``key``."""
+    from django.db import connection
+
+    from thirdlane.redis import get_redis
+
+    get_redis().set(key, connection.schema_name, ex=300)
+    return connection.schema_name
