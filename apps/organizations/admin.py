@@ -145,10 +145,13 @@ class OrganizationAdmin(ScopedModelAdmin):
             return super().save_formset(request, form, formset, change)
         actor = principal_for(request)
         organization = form.instance
+        # What the admin's change message and history read.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         try:
-            for member in formset.deleted_forms:
-                if member.instance.pk:
-                    services.organization_member_remove(actor=actor, member=member.instance)
+            for member_form in formset.deleted_forms:
+                if member_form.instance.pk:
+                    services.organization_member_remove(actor=actor, member=member_form.instance)
+                    formset.deleted_objects.append(member_form.instance)
             for member_form in formset.forms:
                 data = getattr(member_form, "cleaned_data", None) or {}
                 if not data or data.get("DELETE") or member_form in formset.deleted_forms:
@@ -158,10 +161,13 @@ class OrganizationAdmin(ScopedModelAdmin):
                 fields["timezone"] = fields["timezone"] or ""
                 if member_form.instance.pk:
                     if member_form.has_changed():
-                        services.organization_member_update(actor=actor, member=member_form.instance, **fields)
+                        member = services.organization_member_update(actor=actor, member=member_form.instance,
+                                                                     **fields)
+                        formset.changed_objects.append((member, member_form.changed_data))
                 elif data.get("tenant"):
-                    services.organization_member_add(actor=actor, organization=organization, tenant=data["tenant"],
-                                                     **fields)
+                    member = services.organization_member_add(actor=actor, organization=organization,
+                                                              tenant=data["tenant"], **fields)
+                    formset.new_objects.append(member)
         except DomainError as exc:  # a rule the form could not see (a concurrent change)
             self.message_user(request, exc.detail, level=messages.ERROR)
             raise

@@ -9,6 +9,7 @@ creation) and are quoted anyway.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, NamedTuple
@@ -68,8 +69,10 @@ def _run_over_schemas(build: Callable[[list[str]], tuple[str, Any]], schemas: li
     if not schemas:
         return []
     sql, params = build(schemas)
+    # Inside a transaction a failed statement would abort it: guard with a savepoint there only.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with guard, connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     except ProgrammingError as exc:
