@@ -1,0 +1,103 @@
+"""Event types of the telephony configuration: ``config.<object>.<created|updated|deleted>``.
+
+Extension, DID and trunk lifecycle are ``system`` events (delivered to system webhooks too).
+Payloads never carry secrets (SIP secret, voicemail PIN, trunk secret).
+"""
+from apps.events.registry import lifecycle
+
+NULLABLE_STR = {"type": ["string", "null"]}
+DESTINATION = {
+    "type": "object",
+    "properties": {
+        "type": {"type": ["string", "null"],
+                 "enum": ["extension", "queue", "ivr", "time_condition", "voicemail", "external", "hangup", None]},
+        "id": {"type": ["integer", "null"]},
+        "number": {"type": "string"},
+    },
+}
+
+
+def obj(required, **props):
+    return {"type": "object", "required": list(required), "properties": props}
+
+
+EXTENSION = obj(
+    ["id", "number", "name", "phone_username", "location", "primary_server"],
+    id={"type": "integer"}, number={"type": "string"}, name={"type": "string"}, email={"type": "string"},
+    phone_username={"type": "string", "description": "PJSIP endpoint name on the PBX: <number>-<tenant>."},
+    location={**NULLABLE_STR, "description": "Location code, or null for the tenant's default."},
+    primary_server={**NULLABLE_STR, "description": "Name of the tenant's primary PBX server."},
+    caller_id_name={"type": "string"}, caller_id_number={"type": "string"},
+    voicemail_enabled={"type": "boolean"}, dnd={"type": "boolean"}, enabled={"type": "boolean"},
+    codecs={"type": "array", "items": {"type": "string"}}, max_contacts={"type": "integer"},
+    recording_inbound={"type": "string"}, recording_outbound={"type": "string"},
+    bulk={"type": "boolean", "description": "Present and true when created by POST .../bulk."},
+)
+EXTENSION_EXAMPLE = {
+    "id": 12, "number": "1001", "name": "Alice", "email": "alice@example.com", "phone_username": "1001-acme",
+    "location": "par", "primary_server": "pbx-eu-1", "caller_id_name": "Alice", "caller_id_number": "",
+    "voicemail_enabled": True, "dnd": False, "enabled": True, "codecs": ["ulaw", "alaw", "g722"],
+    "max_contacts": 1, "recording_inbound": "never", "recording_outbound": "never",
+}
+DID = obj(["id", "number", "destination"], id={"type": "integer"}, number={"type": "string"},
+          description={"type": "string"}, destination=DESTINATION, enabled={"type": "boolean"})
+DID_EXAMPLE = {"id": 3, "number": "+14155550100", "description": "Main line",
+               "destination": {"type": "ivr", "id": 1}, "enabled": True}
+TRUNK = obj(["id", "name", "auth_type", "host"], id={"type": "integer"}, name={"type": "string"},
+            auth_type={"type": "string", "enum": ["registration", "ip_auth"]}, host={"type": "string"},
+            port={"type": "integer"}, transport={"type": "string"}, username={"type": "string"},
+            codecs={"type": "array", "items": {"type": "string"}}, max_channels={"type": ["integer", "null"]},
+            outbound_caller_id={"type": "string"}, enabled={"type": "boolean"})
+TRUNK_EXAMPLE = {"id": 2, "name": "carrier-a", "auth_type": "registration", "host": "sip.carrier.example",
+                 "port": 5060, "transport": "udp", "username": "acme01", "codecs": ["ulaw"], "max_channels": 30,
+                 "outbound_caller_id": "+14155550100", "enabled": True}
+ROUTE = obj(["id", "name", "priority", "dial_patterns", "trunks"], id={"type": "integer"}, name={"type": "string"},
+            priority={"type": "integer"}, dial_patterns={"type": "array", "items": {"type": "string"}},
+            strip_digits={"type": "integer"}, prepend={"type": "string"}, is_emergency={"type": "boolean"},
+            emergency_numbers={"type": "array", "items": {"type": "string"}},
+            trunks={"type": "array", "items": {"type": "integer"}, "description": "Trunk ids in dialling order."},
+            enabled={"type": "boolean"})
+ROUTE_EXAMPLE = {"id": 1, "name": "US long distance", "priority": 10, "dial_patterns": ["_1NXXNXXXXXX"],
+                 "strip_digits": 0, "prepend": "", "is_emergency": False, "emergency_numbers": [], "trunks": [2, 5],
+                 "enabled": True}
+QUEUE = obj(["id", "number", "name", "strategy", "members"], id={"type": "integer"}, number={"type": "string"},
+            name={"type": "string"}, strategy={"type": "string"}, ring_timeout={"type": "integer"},
+            wrapup_time={"type": "integer"}, max_wait={"type": "integer"}, fallback=DESTINATION,
+            members={"type": "array", "items": obj([], extension={"type": ["integer", "null"]},
+                                                   agent={"type": ["integer", "null"]}, penalty={"type": "integer"})})
+QUEUE_EXAMPLE = {"id": 4, "number": "5000", "name": "Support", "strategy": "rrmemory", "ring_timeout": 15,
+                 "wrapup_time": 10, "max_wait": 300, "fallback": {"type": "voicemail", "id": 12},
+                 "members": [{"extension": 12, "agent": None, "penalty": 0}]}
+AGENT = obj(["id", "name", "state"], id={"type": "integer"}, name={"type": "string"},
+            extension={"type": ["integer", "null"]}, state={"type": "string"}, pause_reason={"type": "string"},
+            state_changed_at={"type": ["string", "null"], "format": "date-time"})
+AGENT_EXAMPLE = {"id": 7, "name": "Bob", "extension": 12, "state": "paused", "pause_reason": "lunch",
+                 "state_changed_at": "2026-01-05T12:00:00Z"}
+IVR = obj(["id", "name", "options"], id={"type": "integer"}, number=NULLABLE_STR, name={"type": "string"},
+          invalid_destination=DESTINATION, timeout_destination=DESTINATION, direct_dial={"type": "boolean"},
+          options={"type": "array", "items": obj(["digit", "destination"], digit={"type": "string"},
+                                                 destination=DESTINATION)})
+IVR_EXAMPLE = {"id": 1, "number": "6000", "name": "Main menu", "direct_dial": True,
+               "invalid_destination": {"type": "hangup"}, "timeout_destination": {"type": "queue", "id": 4},
+               "options": [{"digit": "1", "destination": {"type": "queue", "id": 4}}]}
+SCHEDULE = obj(["id", "name", "timezone"], id={"type": "integer"}, name={"type": "string"},
+               timezone={"type": "string"}, weekly_ranges={"type": "array"}, holidays={"type": "array"})
+SCHEDULE_EXAMPLE = {"id": 1, "name": "Office hours", "timezone": "Europe/Paris",
+                    "weekly_ranges": [{"day_of_week": 0, "start_time": "09:00:00", "end_time": "17:00:00"}],
+                    "holidays": [{"name": "New year", "start_date": "2027-01-01", "end_date": "2027-01-01"}]}
+TIME_CONDITION = obj(["id", "name", "schedule", "override"], id={"type": "integer"}, name={"type": "string"},
+                     schedule={"type": "integer"}, match_destination=DESTINATION, no_match_destination=DESTINATION,
+                     override={"type": "string", "enum": ["auto", "force_open", "force_closed"]})
+TIME_CONDITION_EXAMPLE = {"id": 2, "name": "Business hours", "schedule": 1, "override": "auto",
+                          "match_destination": {"type": "ivr", "id": 1},
+                          "no_match_destination": {"type": "voicemail", "id": 12}}
+
+lifecycle("config.extension", "extension", schema=EXTENSION, example=EXTENSION_EXAMPLE, system=True)
+lifecycle("config.did", "DID", schema=DID, example=DID_EXAMPLE, system=True)
+lifecycle("config.trunk", "trunk", schema=TRUNK, example=TRUNK_EXAMPLE, system=True)
+lifecycle("config.outbound_route", "outbound route", schema=ROUTE, example=ROUTE_EXAMPLE)
+lifecycle("config.queue", "queue", schema=QUEUE, example=QUEUE_EXAMPLE)
+lifecycle("config.agent", "agent", schema=AGENT, example=AGENT_EXAMPLE)
+lifecycle("config.ivr", "IVR", schema=IVR, example=IVR_EXAMPLE)
+lifecycle("config.schedule", "schedule", schema=SCHEDULE, example=SCHEDULE_EXAMPLE)
+lifecycle("config.time_condition", "time condition", schema=TIME_CONDITION, example=TIME_CONDITION_EXAMPLE)

@@ -1,0 +1,155 @@
+"""Reads that are more than a filter: list querysets, number plan look-ups, "what uses X", and the
+platform-wide DID look-up across tenant schemas."""
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Q
+
+from apps.telephony.destinations import DestType
+from apps.telephony.models import (
+    Agent, Did, Extension, IvrOption, Ivr, OutboundRoute, OutboundRouteTrunk, Queue, QueueMember, Schedule,
+    TimeCondition, Trunk,
+)
+
+
+# --- list querysets (constant query count: related rows are joined or prefetched) ------------
+def extension_list():
+    return Extension.objects.select_related("location")
+
+
+def did_list():
+    return Did.objects.all()
+
+
+def trunk_list():
+    return Trunk.objects.all()
+
+
+def outbound_route_list():
+    return OutboundRoute.objects.prefetch_related("route_trunks")
+
+
+def queue_list():
+    return Queue.objects.prefetch_related("members")
+
+
+def agent_list():
+    return Agent.objects.select_related("extension").prefetch_related("queue_memberships")
+
+
+def ivr_list():
+    return Ivr.objects.prefetch_related("options")
+
+
+def schedule_list():
+    return Schedule.objects.prefetch_related("weekly_ranges", "holidays")
+
+
+def time_condition_list():
+    return TimeCondition.objects.select_related("schedule")
+
+
+# --- the internal number plan: extensions, queues and IVRs share one space per tenant ---------
+NUMBERED = ((Extension, "extension"), (Queue, "queue"), (Ivr, "IVR"))
+
+
+def number_owner(number: str, *, exclude: object | None = None) -> str | None:
+    """What already uses ``number`` in the current tenant ("extension 1001 Alice"), or None."""
+    for model, label in NUMBERED:
+        qs = model.objects.filter(number=number)
+        if exclude is not None and isinstance(exclude, model):
+            qs = qs.exclude(pk=exclude.pk)
+        obj = qs.first()
+        if obj is not None:
+            return f"{label} {obj}"
+    return None
+
+
+def numbers_taken(numbers: list[str]) -> dict[str, str]:
+    """Of ``numbers``, those already used, with what uses them; one query per numbered table."""
+    taken: dict[str, str] = {}
+    for model, label in NUMBERED:
+        for number in model.objects.filter(number__in=numbers).values_list("number", flat=True):
+            taken.setdefault(number, label)
+    return taken
+
+
+# --- "what uses X" ---------------------------------------------------------------------------
+DEST_HOLDERS = (
+    (Did, "dest", lambda o: f"DID {o.number}"),
+    (IvrOption, "dest", lambda o: f"IVR {o.ivr} option {o.digit}"),
+    (Ivr, "invalid", lambda o: f"IVR {o} (invalid input)"),
+    (Ivr, "timeout_dest", lambda o: f"IVR {o} (timeout)"),
+    (TimeCondition, "match", lambda o: f"time condition {o} (open)"),
+    (TimeCondition, "no_match", lambda o: f"time condition {o} (closed)"),
+    (Queue, "fallback", lambda o: f"queue {o} (fallback)"),
+)
+DEST_TYPE_OF = {Extension: (DestType.EXTENSION, DestType.VOICEMAIL), Queue: (DestType.QUEUE,),
+                Ivr: (DestType.IVR,), TimeCondition: (DestType.TIME_CONDITION,)}
+
+
+def usages(obj) -> list[str]:
+    """Human-readable names of everything that refers to ``obj`` (for 409 ``in_use``)."""
+    users: list[str] = []
+    types = DEST_TYPE_OF.get(type(obj))
+    if types:
+        for model, prefix, label in DEST_HOLDERS:
+            qs = model.objects.filter(**{f"{prefix}_type__in": types, f"{prefix}_id": obj.pk})
+            if model is IvrOption:
+                qs = qs.select_related("ivr")
+            if model is type(obj):
+                qs = qs.exclude(pk=obj.pk)  # a time condition pointing at itself is refused anyway
+            users += [label(o) for o in qs[:20]]
+    if isinstance(obj, Extension):
+        users += [f"queue {m.queue}" for m in QueueMember.objects.filter(extension=obj).select_related("queue")]
+        users += [f"agent {a}" for a in Agent.objects.filter(extension=obj)]
+        forwards = Extension.objects.filter(
+            Q(forward_always=obj.number) | Q(forward_busy=obj.number) | Q(forward_no_answer=obj.number)
+        ).exclude(pk=obj.pk)
+        users += [f"extension {e} (call forwarding)" for e in forwards[:20]]
+    elif isinstance(obj, Agent):
+        users += [f"queue {m.queue}" for m in QueueMember.objects.filter(agent=obj).select_related("queue")]
+    elif isinstance(obj, Trunk):
+        users += [f"outbound route {rt.route}" for rt in
+                  OutboundRouteTrunk.objects.filter(trunk=obj).select_related("route")]
+    elif isinstance(obj, Schedule):
+        users += [f"time condition {tc}" for tc in TimeCondition.objects.filter(schedule=obj)]
+    return sorted(set(users))
+
+
+# --- DIDs across the platform ----------------------------------------------------------------
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def did_owner(number: str, *, exclude_schema: str | None = None, exclude_pk: int | None = None) -> str | None:
+    """The slug of the tenant that holds DID ``number`` anywhere on the platform, or None.
+
+    One ``UNION ALL`` over every tenant schema's DID table (each branch an index look-up). The
+    caller holds the number's advisory lock (services._lock_did), so no other transaction can
+    insert the same number between this look-up and the caller's commit.
+    """
+    from apps.tenants.models import Tenant
+
+    tenants = list(Tenant.objects.values_list("slug", "schema_name"))
+    if not tenants:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = 'telephony_did' "
+                       "AND table_schema = ANY(%s)", [[s for _, s in tenants]])
+        present = {row[0] for row in cursor.fetchall()}
+        branches, params = [], []
+        for slug, schema in tenants:
+            if schema not in present:
+                continue
+            sql = f"SELECT %s::text AS slug FROM {_quote(schema)}.telephony_did WHERE number = %s"
+            params += [slug, number]
+            if schema == exclude_schema and exclude_pk is not None:
+                sql += " AND id <> %s"
+                params.append(exclude_pk)
+            branches.append(sql)
+        if not branches:
+            return None
+        cursor.execute("SELECT slug FROM (" + " UNION ALL ".join(branches) + ") AS owners LIMIT 1", params)
+        row = cursor.fetchone()
+    return row[0] if row else None
