@@ -1,0 +1,66 @@
+"""The OpenAPI document's ``webhooks`` section: one entry per event type, generated from the
+catalogue, so every payload a receiver can get is described with its headers and schema."""
+from __future__ import annotations
+
+from apps.events.registry import EVENT_TYPES
+from thirdlane.api.schema import schema_extension
+
+SIGNATURE_HEADERS = [
+    {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "Unique per message; the same on every retry (use it to deduplicate)."},
+    {"name": "webhook-timestamp", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "Unix seconds when this attempt was signed."},
+    {"name": "webhook-signature", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "Space-separated `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` "
+                    "with each current secret (two during a rotation). Verify with any Standard Webhooks library."},
+]
+
+ENVELOPE = {
+    "type": "object",
+    "required": ["type", "timestamp", "tenant", "event_id", "data"],
+    "properties": {
+        "type": {"type": "string", "description": "The event type."},
+        "timestamp": {"type": "string", "format": "date-time", "description": "When the change committed."},
+        "tenant": {"type": ["string", "null"], "description": "The tenant's slug (null for platform events)."},
+        "event_id": {"type": "string", "format": "uuid"},
+        "request_id": {"type": ["string", "null"], "description": "The API request that caused it."},
+        "data": {"type": "object"},
+    },
+}
+
+
+def _component(event_type: str) -> str:
+    return "WebhookEvent_" + "".join(part.capitalize() for part in event_type.replace("_", ".").split("."))
+
+
+@schema_extension
+def add_webhooks(document: dict) -> dict:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["WebhookEnvelope"] = ENVELOPE
+    webhooks = document.setdefault("webhooks", {})
+    for event in sorted(EVENT_TYPES.values(), key=lambda e: e.type):
+        name = _component(event.type)
+        schemas[name] = {
+            "allOf": [
+                {"$ref": "#/components/schemas/WebhookEnvelope"},
+                {"type": "object", "properties": {"type": {"const": event.type}, "data": event.schema}},
+            ],
+        }
+        example = {"type": event.type, "timestamp": "2026-11-27T10:00:00Z",
+                   "tenant": None if event.group in ("server", "location") else "acme",
+                   "event_id": "7d0b6d4e-8a3c-4c59-9a7e-2f1b5d3c9e10", "request_id": "5f0c2b9e1d7a4c3b",
+                   "data": event.example}
+        webhooks[event.type] = {"post": {
+            "operationId": "webhook_" + event.type.replace(".", "_"),
+            "summary": event.type,
+            "description": event.description + (" Also sent to system webhooks." if event.system else ""),
+            "tags": [f"webhook events: {event.group}"],
+            "parameters": SIGNATURE_HEADERS,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{name}"}, "example": example}}},
+            "responses": {
+                "2XX": {"description": "Received. Anything else is retried (about 5 s, 5 min, 30 min, 2 h, 5 h, "
+                                       "10 h, 10 h); 410 disables the webhook; 429/503 `Retry-After` is honoured."},
+            },
+        }}
+    return document

@@ -1,0 +1,61 @@
+"""Celery tasks. They take ids only; the rows say what is owed (see apps.webhooks.delivery).
+
+The relay is nudged after every commit that wrote outbox events (``on_events_committed``);
+beat runs ``webhooks.sweep`` every few seconds to relay what a lost nudge missed and to re-nudge
+due deliveries, and ``webhooks.purge`` daily for retention.
+"""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from apps.events.services import on_events_committed
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="webhooks.relay", ignore_result=True)
+def relay() -> int:
+    from apps.webhooks.delivery import dispatch
+    from apps.webhooks.relay import relay_pending
+
+    created = relay_pending()
+    dispatch(created)
+    return len(created)
+
+
+@shared_task(name="webhooks.deliver", ignore_result=True)
+def deliver_one(delivery_id: int) -> int:
+    from apps.webhooks.delivery import deliver
+
+    return deliver([delivery_id])
+
+
+@shared_task(name="webhooks.deliver_many", ignore_result=True)
+def deliver_many(delivery_ids: list[int]) -> int:
+    from apps.webhooks.delivery import deliver
+
+    return deliver(delivery_ids)
+
+
+@shared_task(name="webhooks.sweep", ignore_result=True)
+def sweep() -> dict:
+    from apps.webhooks.delivery import sweep as run_sweep
+
+    return run_sweep()
+
+
+@shared_task(name="webhooks.purge", ignore_result=True)
+def purge() -> int:
+    from apps.webhooks.delivery import purge as run_purge
+
+    return run_purge()
+
+
+@on_events_committed
+def nudge_relay() -> None:
+    """After a commit that wrote events: one message asks a worker to relay them now."""
+    from apps.webhooks.delivery import task_options
+
+    relay.apply_async(**task_options())
