@@ -148,7 +148,11 @@ def _field_errors(detail) -> dict:
     def walk(prefix: str, value):
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+                # ListSerializer errors are keyed by the row index: name them like lists, rows[3].field
+                if isinstance(key, int):
+                    walk(f"{prefix}[{key}]" if prefix else f"[{key}]", sub)
+                else:
+                    walk(f"{prefix}.{key}" if prefix else str(key), sub)
         elif isinstance(value, list):
             if value and all(isinstance(v, (str, drf.ErrorDetail)) for v in value):
                 for v in value:
