@@ -257,8 +257,10 @@ def directory_search(*, organization: Organization | None = None, members: list[
                      offset: int = 0) -> DirectoryPage:
     """Search every member's directory entries in one statement, best matches first, then by name.
 
-    The page and the total come back together (``count(*) OVER ()``); only a page past the end,
-    which has no row to carry the total, costs a second (count) statement.
+    Names compare lower-cased in code-point order (``COLLATE "C"``), so the order is the same
+    whatever collation the database was created with. The page and the total come back
+    together (``count(*) OVER ()``); only a page past the end, which has no row to carry the
+    total, costs a second (count) statement.
     """
     if members is None:
         members = directory_members(organization)
@@ -285,7 +287,7 @@ def directory_search(*, organization: Organization | None = None, members: list[
         if count_only:
             return head + "SELECT count(*) FROM hits", params
         return head + ("SELECT hits.*, count(*) OVER () FROM hits "
-                       "ORDER BY rank, lower(name), site_code, number, type, id "
+                       "ORDER BY rank, lower(name) COLLATE \"C\", site_code, number, type, id "
                        "LIMIT %(limit)s OFFSET %(offset)s"), params
 
     rows = _run_over_schemas(build, list(by_schema), tables)
