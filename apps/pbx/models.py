@@ -1,4 +1,4 @@
-"""PBX servers and their locations (public schema; managed by system admins)."""
+"""PBX servers, their locations and configuration pushes (public schema; system admins)."""
 from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -40,6 +40,9 @@ class Server(models.Model):
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="servers")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PBX)
     is_active = models.BooleanField(default=True)
+    # Files written to config_dir whose module has not been reloaded yet. Survives a failed
+    # push (server unreachable), so the next push reloads them even if nothing else changed.
+    pending_reload = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -48,3 +51,48 @@ class Server(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConfigPush(models.Model):
+    """One render-write-reload of a server's configuration, with its progress.
+
+    Created ``queued`` by ``config_push_request``; the ``pbx.apply_config`` task moves it
+    through ``running`` (and ``retrying`` while the server is unreachable) to ``succeeded`` or
+    ``failed``. ``progress`` is a percentage clients can poll.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        RETRYING = "retrying", "Waiting to retry"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED)
+
+    server = models.ForeignKey(Server, on_delete=models.CASCADE, related_name="pushes")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    stage = models.CharField(max_length=80, blank=True, help_text="What the push is doing or did last.")
+    files_changed = models.JSONField(default=list, blank=True)
+    modules_reloaded = models.JSONField(default=list, blank=True)
+    checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the rendered files.")
+    tenant_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.CharField(max_length=150, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["server", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"push #{self.pk} to {self.server_id}: {self.status}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED

@@ -1,0 +1,54 @@
+"""Every identifier the portal puts on a PBX, in one place.
+
+Names are tenant-qualified, so tenants sharing a server never collide:
+
+    PJSIP endpoint/auth/aor of an extension   <number>-<tenant>      1001-acme
+    PJSIP objects of a trunk                  <tenant>-trunk-<id>    acme-trunk-3
+    dialplan contexts                         <tenant>-<kind>[-<id>] acme-internal, acme-ivr-4
+    queue (queues.conf section)               <tenant>-<number>      acme-2000
+    voicemail context                         <tenant>               1001@acme
+
+Why these cannot collide although tenant slugs contain hyphens: every suffix after the slug is
+drawn from a fixed grammar whose hyphen-separated tails are never themselves a suffix (``tc-7``'s
+tail ``7`` is not a suffix, ``from-did``'s tail ``did`` is not one), and extension and queue
+numbers are digits only while slugs start with a letter. So for any name the tenant is the
+unique slug that makes the remainder a valid suffix (``tests/pbx/test_config_names.py``).
+"""
+from __future__ import annotations
+
+# Context kinds without an id, and kinds followed by an object id.
+FIXED_CONTEXTS = ("internal", "extensions", "from-did", "outbound", "external")
+ID_CONTEXTS = ("ivr", "tc", "queue", "outrt", "from-trunk")
+
+
+def endpoint(number: str, tenant: str) -> str:
+    return f"{number}-{tenant}"
+
+
+def trunk(trunk_id: int, tenant: str) -> str:
+    return f"{tenant}-trunk-{trunk_id}"
+
+
+def context(tenant: str, kind: str, object_id: int | None = None) -> str:
+    if object_id is None:
+        assert kind in FIXED_CONTEXTS, kind
+        return f"{tenant}-{kind}"
+    assert kind in ID_CONTEXTS, kind
+    return f"{tenant}-{kind}-{object_id}"
+
+
+def queue(number: str, tenant: str) -> str:
+    return f"{tenant}-{number}"
+
+
+def voicemail_context(tenant: str) -> str:
+    return tenant
+
+
+def mailbox(number: str, tenant: str) -> str:
+    return f"{number}@{tenant}"
+
+
+def interface(number: str, tenant: str) -> str:
+    """The queue member interface of an extension (or an agent's extension)."""
+    return f"PJSIP/{endpoint(number, tenant)}"

@@ -1,0 +1,3 @@
+BEAT_SCHEDULE = {
+    "pbx-start-queued-pushes": {"task": "pbx.start_queued_pushes", "schedule": 120.0},
+}

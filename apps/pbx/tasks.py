@@ -1,0 +1,68 @@
+"""Celery tasks of the PBX app. Each takes ids, loads what it needs and owns its retry policy."""
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def retry_delay(retries: int) -> float:
+    """Exponential backoff with 10% jitter: base, 2*base, 4*base ... capped."""
+    base = float(getattr(settings, "PBX_APPLY_RETRY_BASE", 5.0))
+    cap = float(getattr(settings, "PBX_APPLY_RETRY_MAX", 600.0))
+    delay = min(cap, base * (2 ** retries))
+    return round(delay + random.uniform(0, delay * 0.1), 2)
+
+
+@shared_task(bind=True, name="pbx.apply_config", max_retries=None, ignore_result=True)
+def apply_config(self, server_id: int, push_id: int | None = None) -> str:
+    """Render, write and reload ``server_id``'s configuration, recorded on ConfigPush ``push_id``
+    (created when not given). Retries with exponential backoff while the server is unreachable,
+    up to PBX_APPLY_MAX_RETRIES; then the push fails (``server.config_failed`` event)."""
+    from apps.pbx import apply
+    from apps.pbx.models import ConfigPush
+
+    connection.set_schema_to_public()
+    if push_id is None:
+        push = ConfigPush.objects.create(server_id=server_id, requested_by="task")
+    else:
+        push = ConfigPush.objects.filter(pk=push_id, server_id=server_id).first()
+        if push is None or push.finished:
+            return "gone"
+    max_retries = int(getattr(settings, "PBX_APPLY_MAX_RETRIES", 8))
+    try:
+        apply.run_push(push)
+    except apply.ServerBusy:
+        # Not a failure of this push: wait for the other one, without using up retries.
+        raise self.retry(args=(server_id, push.pk), countdown=5, max_retries=None)
+    except apply.Unreachable as exc:
+        if self.request.retries >= max_retries:
+            apply.finish(push, ok=False, error=f"gave up after {push.attempts} attempts: {exc}")
+            return push.status
+        delay = retry_delay(self.request.retries)
+        apply._set(push, status=push.Status.RETRYING, error=str(exc)[:2000],
+                   stage=f"server unreachable; retry {self.request.retries + 1}/{max_retries} in {delay:.0f}s")
+        logger.warning("config push %s to server %s: %s; retrying in %.0fs", push.pk, server_id, exc, delay)
+        raise self.retry(args=(server_id, push.pk), countdown=delay, max_retries=None)
+    return push.status
+
+
+@shared_task(name="pbx.start_queued_pushes", ignore_result=True)
+def start_queued_pushes() -> int:
+    """Beat: start pushes left ``queued`` (the broker was down when they were requested)."""
+    from apps.pbx.models import ConfigPush
+
+    connection.set_schema_to_public()
+    stale = timezone.now() - timedelta(minutes=2)
+    started = 0
+    for push in ConfigPush.objects.filter(status=ConfigPush.Status.QUEUED, created_at__lt=stale).order_by("pk")[:100]:
+        apply_config.delay(push.server_id, push.pk)
+        started += 1
+    return started

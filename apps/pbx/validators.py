@@ -1,0 +1,43 @@
+"""Field checks for servers and locations, shared by the API serializers and the admin form."""
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+
+SERVER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def validate_server_name(value: str) -> None:
+    # The name is how tenants name their primary server in the API (``primary_server: pbx-eu-1``).
+    if not SERVER_NAME_RE.match(value or ""):
+        raise ValidationError("Letters, digits, dots, hyphens and underscores, starting with a letter or digit.",
+                              code="invalid_name")
+
+
+def validate_host(value: str) -> None:
+    """A DNS name or an IPv4/IPv6 address (no scheme, no port)."""
+    try:
+        ipaddress.ip_address(value)
+        return
+    except ValueError:
+        pass
+    labels = (value or "").rstrip(".").split(".")
+    if not value or len(value) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValidationError(f"{value!r} is not a host name or IP address.", code="invalid_host")
+
+
+def validate_config_dir(value: str) -> None:
+    if not value.startswith("/") or posixpath.normpath(value) != value.rstrip("/") or "\x00" in value:
+        raise ValidationError("An absolute, normalised path (no '..', no '//').", code="invalid_path")
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not an IANA time zone.", code="invalid_timezone") from None
