@@ -66,3 +66,52 @@ def start_queued_pushes() -> int:
         apply_config.delay(push.server_id, push.pk)
         started += 1
     return started
+
+
+@shared_task(bind=True, name="pbx.agent_queue_action", max_retries=None, ignore_result=True)
+def agent_queue_action(self, tenant_id: int, agent_id: int, action: str, reason: str = "") -> list[str]:
+    """Tell the tenant's primary server about an agent's login/logout/pause/unpause.
+
+    Skipped when the agent's state has moved on since (a later task carries the newer state).
+    Retries with backoff while the server is unreachable (PBX_AGENT_ACTION_MAX_RETRIES).
+    """
+    from django_tenants.utils import schema_context
+
+    from apps.pbx import apply, contact_center
+    from apps.pbx.ami import AmiActionError, AmiAuthError, AmiError
+    from apps.telephony.models import Agent
+    from apps.tenants.models import Tenant
+
+    connection.set_schema_to_public()
+    tenant = Tenant.objects.select_related("primary_server").filter(pk=tenant_id).first()
+    if tenant is None or tenant.primary_server is None:
+        return []
+    with schema_context(tenant.schema_name):
+        agent = Agent.objects.select_related("extension").filter(pk=agent_id).first()
+        if agent is None or agent.state != contact_center.TRANSITIONS[action].to:
+            logger.info("agent %s: %s is stale (state now %s); skipped", agent_id, action,
+                        agent.state if agent else "deleted")
+            return []
+        plan = contact_center.planned_actions(tenant, agent, action, reason)
+    if not plan:
+        return []
+    results = []
+    try:
+        with apply.connect(tenant.primary_server) as ami:
+            for item in plan:
+                try:
+                    results.append(f"{item.queue}:{contact_center.send(ami, item)}")
+                except AmiActionError as exc:  # one queue refusing must not stop the others
+                    logger.warning("agent %s %s in %s refused: %s", agent_id, action, item.queue, exc)
+                    results.append(f"{item.queue}:refused")
+    except AmiAuthError:
+        logger.error("AMI login refused by %s; agent %s %s not sent", tenant.primary_server.name, agent_id, action)
+        return results
+    except AmiError as exc:
+        max_retries = int(getattr(settings, "PBX_AGENT_ACTION_MAX_RETRIES", 5))
+        if self.request.retries >= max_retries:
+            logger.error("agent %s %s: server %s unreachable, gave up: %s", agent_id, action,
+                         tenant.primary_server.name, exc)
+            return results
+        raise self.retry(countdown=retry_delay(self.request.retries), max_retries=None)
+    return results

@@ -1,0 +1,142 @@
+"""Contact center: agent login/logout/pause/unpause, and the AMI actions that follow them.
+
+The API action changes the agent's state through the telephony service (audit + the
+``config.agent.updated`` event, in one transaction) and, once that commits, queues
+``pbx.agent_queue_action`` which tells the tenant's primary server over AMI:
+
+    login    QueueAdd    per queue the agent belongs to (Paused: false)
+    logout   QueueRemove per queue
+    pause    QueuePause  per queue, Paused: true, with the reason
+    unpause  QueuePause  per queue, Paused: false
+
+Interfaces and queue names are the ones the rendered configuration uses: ``PJSIP/<ext>-<tenant>``
+and ``<tenant>-<queue number>`` (apps.pbx.render.names).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Prefetch
+
+from apps.pbx.render import names
+from apps.telephony.models import Agent, Queue, QueueMember
+from thirdlane.api.errors import Conflict, DomainError
+
+logger = logging.getLogger(__name__)
+
+S = Agent.State
+
+
+@dataclass(frozen=True)
+class Transition:
+    allowed_from: tuple[str, ...]
+    to: str
+
+
+TRANSITIONS = {
+    "login": Transition((S.LOGGED_OUT,), S.LOGGED_IN),
+    "logout": Transition((S.LOGGED_IN, S.PAUSED), S.LOGGED_OUT),
+    "pause": Transition((S.LOGGED_IN,), S.PAUSED),
+    "unpause": Transition((S.PAUSED,), S.LOGGED_IN),
+}
+
+
+# --- selectors -----------------------------------------------------------------------------------
+
+def queue_summaries():
+    """Queues with members, their extensions and agents: three queries whatever the size."""
+    members = QueueMember.objects.select_related("extension", "agent__extension").order_by("penalty", "pk")
+    return Queue.objects.prefetch_related(Prefetch("members", queryset=members))
+
+
+def agent_summaries():
+    memberships = QueueMember.objects.select_related("queue").order_by("queue__number")
+    return Agent.objects.select_related("extension").prefetch_related(
+        Prefetch("queue_memberships", queryset=memberships))
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+def agent_action(*, actor, tenant, agent: Agent, action: str, reason: str = "") -> Agent:
+    """Change ``agent``'s state (``action`` in TRANSITIONS) and queue the AMI actions."""
+    from apps.telephony.services import agent_set_state
+
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise DomainError(f"Unknown agent action {action!r}.", code="validation_error", field="action")
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update(of=("self",)).select_related("extension").get(pk=agent.pk)
+        if agent.state not in transition.allowed_from:
+            raise Conflict(f"Agent {agent.name} is {agent.get_state_display().lower()}; cannot {action}.",
+                           code="invalid_state", field="state")
+        if action == "login":
+            if agent.extension_id is None:
+                raise Conflict(f"Agent {agent.name} has no extension to ring.", code="agent_has_no_extension",
+                               field="extension")
+            if tenant.primary_server_id is None:
+                raise Conflict(f"Tenant {tenant.slug} has no primary server.", code="no_primary_server")
+        agent = agent_set_state(actor=actor, tenant=tenant, instance=agent, state=transition.to,
+                                pause_reason=reason[:100] if action == "pause" else "")
+        if tenant.primary_server_id is not None:
+            tenant_id, agent_id = tenant.pk, agent.pk
+
+            def enqueue():
+                from apps.pbx.tasks import agent_queue_action
+
+                try:
+                    agent_queue_action.delay(tenant_id, agent_id, action, reason[:100])
+                except Exception:  # state is saved; the next login/pause resends, the admin can retry
+                    logger.warning("could not queue the AMI %s of agent %s", action, agent_id, exc_info=True)
+
+            transaction.on_commit(enqueue)
+    return agent
+
+
+# --- what the task sends -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueAction:
+    action: str  # login | logout | pause | unpause
+    queue: str
+    interface: str
+    penalty: int
+    member_name: str
+    reason: str = ""
+
+
+def planned_actions(tenant, agent: Agent, action: str, reason: str = "") -> list[QueueAction]:
+    """One AMI action per queue the agent belongs to (needs the tenant's schema active)."""
+    if agent.extension_id is None:
+        return []
+    from apps.pbx.render import text
+
+    iface = names.interface(agent.extension.number, tenant.slug)
+    memberships = QueueMember.objects.filter(agent=agent).select_related("queue").order_by("queue__number")
+    return [QueueAction(action, names.queue(m.queue.number, tenant.slug), iface, m.penalty,
+                        text.callerid_name(agent.name), reason) for m in memberships]
+
+
+# AMI answers to an action that is already true: not failures.
+ALREADY = {"login": "already there", "logout": "not there"}
+
+
+def send(ami, item: QueueAction) -> str:
+    """Send one action on a logged-in AmiConnection; returns "ok", "already" or raises."""
+    from apps.pbx.ami import AmiActionError
+
+    try:
+        if item.action == "login":
+            ami.queue_add(item.queue, item.interface, penalty=item.penalty, member_name=item.member_name,
+                          paused=False)
+        elif item.action == "logout":
+            ami.queue_remove(item.queue, item.interface)
+        else:
+            ami.queue_pause(item.queue, item.interface, item.action == "pause",
+                            reason=(item.reason or None) if item.action == "pause" else None)
+    except AmiActionError as exc:
+        if ALREADY.get(item.action, "\0") in str(exc).lower():
+            return "already"
+        raise
+    return "ok"

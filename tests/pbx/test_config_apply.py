@@ -1,0 +1,212 @@
+"""Applying a server's configuration: files written atomically, reload through AMI against a
+peer replaying the recorded Asterisk 22 session, progress, retries and the API around it."""
+import os
+import socket
+
+import pytest
+
+from apps.events.models import OutboxEvent
+from apps.pbx.apply import write_files
+from apps.pbx.models import ConfigPush, Server
+from apps.pbx.render import FILES, render_server
+from apps.pbx.services import config_push_request
+from apps.pbx.tasks import apply_config, retry_delay
+from apps.telephony import services as tel
+from tests.pbx.golden.demo import build_demo
+from tests.pbx.peers import AmiReplayServer, AmiScript, ScriptedAmiServer
+from tests.pbx.peers import ami_wire
+from tests.pbx.test_config_transcripts import sliced
+
+pytestmark = pytest.mark.django_db
+
+ALL_RELOADS = ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm"]
+VOICEMAIL = {"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"})}
+
+
+@pytest.fixture(autouse=True)
+def fast_ami(settings):
+    settings.PBX_AMI_TIMEOUT = 3.0
+    settings.PBX_APPLY_MAX_RETRIES = 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def push_now(server: Server) -> ConfigPush:
+    from apps.accounts.principal import Principal
+
+    push = config_push_request(actor=Principal.system("tests"), server=server)
+    apply_config.apply(args=[server.pk, push.pk])
+    push.refresh_from_db()
+    return push
+
+
+def assert_replayed(peer):
+    peer.wait_idle()
+    assert peer.errors == []
+    assert peer.finished
+
+
+def test_first_push_writes_every_file_and_reloads_each_module(world, system_actor, tmp_path):
+    transcript = sliced("reload", ALL_RELOADS, derive=VOICEMAIL)
+    with AmiReplayServer(transcript, chunking="random:1-7") as peer:
+        server, _ = build_demo(system_actor, world, ami_host=peer.host, ami_port=peer.port, config_dir=str(tmp_path))
+        push = push_now(server)
+        assert_replayed(peer)
+    assert push.status == "succeeded", push.error
+    assert push.progress == 100 and push.attempts == 1 and push.finished_at is not None
+    assert push.files_changed == sorted(FILES)
+    assert push.modules_reloaded == ["res_pjsip.so", "dialplan reload", "app_queue.so", "app_voicemail.so"]
+    rendered = render_server(server)
+    assert push.checksum == rendered.checksum and push.tenant_count == 2
+    for name in FILES:
+        assert (tmp_path / name).read_text() == rendered.files[name]
+        assert oct((tmp_path / name).stat().st_mode & 0o777) == oct(0o640)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    server.refresh_from_db()
+    assert server.pending_reload == []
+    event = OutboxEvent.objects.get(type="server.config_applied")
+    assert event.data["push"] == push.pk and event.system
+
+
+def test_unchanged_configuration_touches_nothing_and_does_not_reload(world, system_actor, tmp_path):
+    server, _ = build_demo(system_actor, world, ami_port=free_port(), config_dir=str(tmp_path))
+    write_files(str(tmp_path), render_server(server).files)
+    before = {name: (tmp_path / name).stat().st_mtime_ns for name in FILES}
+    push = push_now(server)  # no AMI server listens: a reload attempt would fail
+    assert push.status == "succeeded" and push.files_changed == [] and push.modules_reloaded == []
+    assert push.stage == "done"
+    assert {name: (tmp_path / name).stat().st_mtime_ns for name in FILES} == before
+
+
+def test_a_queue_change_rewrites_queues_conf_and_reloads_only_app_queue(world, system_actor, tmp_path):
+    with AmiReplayServer(sliced("reload", ["reload-queue"])) as peer:
+        server, objects = build_demo(system_actor, world, ami_host=peer.host, ami_port=peer.port,
+                                     config_dir=str(tmp_path))
+        write_files(str(tmp_path), render_server(server).files)
+        tel.queue_update(actor=system_actor, tenant=world.acme, instance=objects["acme"]["sales"], ring_timeout=30)
+        push = push_now(server)
+        assert_replayed(peer)
+    assert push.status == "succeeded", push.error
+    assert push.files_changed == ["queues.conf"] and push.modules_reloaded == ["app_queue.so"]
+    assert "timeout = 30" in (tmp_path / "queues.conf").read_text()
+
+
+def test_unreachable_server_is_retried_with_backoff_then_the_push_fails(world, system_actor, tmp_path):
+    server, _ = build_demo(system_actor, world, ami_port=free_port(), config_dir=str(tmp_path))
+    push = push_now(server)
+    assert push.status == "failed" and push.attempts == 3  # first try + PBX_APPLY_MAX_RETRIES
+    assert "gave up after 3 attempts" in push.error and "portal-secret" not in push.error
+    assert push.files_changed == sorted(FILES)  # written; the reload is what failed
+    server.refresh_from_db()
+    assert server.pending_reload == sorted(FILES)
+    assert OutboxEvent.objects.filter(type="server.config_failed", data__push=push.pk).exists()
+
+
+def test_files_written_by_a_failed_push_are_reloaded_by_the_next_one(world, system_actor, tmp_path):
+    server, _ = build_demo(system_actor, world, ami_port=free_port(), config_dir=str(tmp_path))
+    assert push_now(server).status == "failed"
+    with AmiReplayServer(sliced("reload", ALL_RELOADS, derive=VOICEMAIL)) as peer:
+        Server.objects.filter(pk=server.pk).update(ami_host=peer.host, ami_port=peer.port)
+        push = push_now(server)
+        assert_replayed(peer)
+    assert push.status == "succeeded" and push.files_changed == []
+    assert push.modules_reloaded == ["res_pjsip.so", "dialplan reload", "app_queue.so", "app_voicemail.so"]
+
+
+def test_a_server_that_comes_back_during_the_retries_gets_the_push(world, system_actor, tmp_path):
+    def ok(frame):
+        return ami_wire.response(ami_wire.get(frame, "ActionID"), ("Response", "Success"),
+                                 ("Message", "Module Reloaded"))
+
+    def command(frame):
+        return ami_wire.response(ami_wire.get(frame, "ActionID"), ("Response", "Success"),
+                                 ("Message", "Command output follows"), ("Output", "Dialplan reloaded."))
+
+    script = AmiScript(handlers={"reload": ok, "command": command})
+    with ScriptedAmiServer(AmiScript(refuse=True), script) as peer:
+        server, _ = build_demo(system_actor, world, ami_host=peer.host, ami_port=peer.port, config_dir=str(tmp_path))
+        push = push_now(server)
+    assert push.status == "succeeded", push.error
+    assert push.attempts == 2 and peer.connections == 2
+
+
+def test_refused_login_fails_at_once_without_retrying(world, system_actor, tmp_path):
+    with ScriptedAmiServer(AmiScript(accept_login=False)) as peer:
+        server, _ = build_demo(system_actor, world, ami_host=peer.host, ami_port=peer.port, config_dir=str(tmp_path))
+        push = push_now(server)
+    assert push.status == "failed" and push.attempts == 1
+    assert "login refused" in push.error and peer.connections == 1
+
+
+def test_missing_config_dir_fails_the_push_and_writes_nothing(world, system_actor, tmp_path):
+    server, _ = build_demo(system_actor, world, config_dir=str(tmp_path / "not-mounted"))
+    push = push_now(server)
+    assert push.status == "failed" and "does not exist" in push.error
+    assert not (tmp_path / "not-mounted").exists()
+
+
+def test_backoff_doubles_and_is_capped(settings):
+    settings.PBX_APPLY_RETRY_BASE = 5
+    settings.PBX_APPLY_RETRY_MAX = 60
+    delays = [retry_delay(n) for n in range(6)]
+    for n, delay in enumerate(delays):
+        expected = min(60, 5 * 2 ** n)
+        assert expected <= delay <= expected * 1.1
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+def test_config_endpoint_returns_every_file_and_one_as_text(api, world, system_actor, tmp_path):
+    server, _ = build_demo(system_actor, world, config_dir=str(tmp_path))
+    response = api("system").get(f"/api/servers/{server.pk}/config")
+    assert response.status_code == 200
+    assert sorted(response.json()) == sorted(FILES)
+    assert "[1001-acme](tl-phone)" in response.json()["pjsip.conf"]
+    assert response["ETag"] == f'"{render_server(server).checksum}"'
+    response = api("system").get(f"/api/servers/{server.pk}/config?file=queues.conf")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    assert b"[acme-2000]" in response.content
+    response = api("system").get(f"/api/servers/{server.pk}/config?file=../../etc/passwd")
+    assert response.status_code == 400 and "file" in response.json()["errors"]
+
+
+def test_config_holds_secrets_so_only_system_credentials_read_it(api, world, system_actor):
+    server, _ = build_demo(system_actor, world)
+    for label in ("reseller", "acme"):
+        response = api(label).get(f"/api/servers/{server.pk}/config")
+        assert response.status_code in (403, 404), label
+    assert api("system_ro").get(f"/api/servers/{server.pk}/config").status_code == 200
+
+
+def test_apply_endpoint_queues_a_push_and_pushes_lists_it_with_progress(api, world, system_actor,
+                                                                         django_capture_on_commit_callbacks, tmp_path):
+    server, _ = build_demo(system_actor, world, ami_port=free_port(), config_dir=str(tmp_path))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api("system").post(f"/api/servers/{server.pk}/apply")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["status"] == "queued" and body["progress"] == 0
+    assert response["Location"] == f"/api/servers/{server.pk}/pushes/{body['id']}/"
+    assert len(callbacks) == 1  # the task is sent only once the request's transaction commits
+    apply_config.apply(args=[server.pk, body["id"]])
+    listing = api("system").get(f"/api/servers/{server.pk}/pushes/")
+    assert listing.status_code == 200 and listing["X-Total-Count"] == "1"
+    assert listing.json()[0]["id"] == body["id"] and listing.json()[0]["status"] == "failed"
+    detail = api("system").get(f"/api/servers/{server.pk}/pushes/{body['id']}/")
+    assert detail.json()["files_changed"] == sorted(FILES) and detail.json()["progress"] == 60
+    assert api("system_ro").post(f"/api/servers/{server.pk}/apply").status_code == 403
+    assert api("reseller").post(f"/api/servers/{server.pk}/apply").status_code == 403
+
+
+def test_ami_check_reports_the_version_or_the_error(api, world, system_actor):
+    with ScriptedAmiServer(AmiScript()) as peer:
+        server, _ = build_demo(system_actor, world, ami_host=peer.host, ami_port=peer.port)
+        body = api("system").post(f"/api/servers/{server.pk}/ami-check").json()
+    assert body["ok"] is True and body["ami_version"] == "11.0.0"
+    Server.objects.filter(pk=server.pk).update(ami_port=free_port())
+    body = api("system").post(f"/api/servers/{server.pk}/ami-check").json()
+    assert body["ok"] is False and "cannot connect" in body["error"]
