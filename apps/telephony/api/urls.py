@@ -13,10 +13,16 @@ register_tenant_resource("ivrs", views.IvrViewSet)
 register_tenant_resource("schedules", views.ScheduleViewSet)
 register_tenant_resource("time-conditions", views.TimeConditionViewSet)
 
-# Actions also answer without the trailing slash (POST cannot be redirected to add it).
+
+def _alias(viewset, action: str):
+    """The same action without the trailing slash (POST cannot be redirected to add it); kept out of
+    the OpenAPI document, which lists the canonical path once."""
+    return type(f"{viewset.__name__}NoSlash", (viewset,), {"schema": None}).as_view({"post": action})
+
+
 urlpatterns = [
-    re_path(rf"^{tenant_prefix('extensions')}/bulk$", views.ExtensionViewSet.as_view({"post": "bulk"})),
+    re_path(rf"^{tenant_prefix('extensions')}/bulk$", _alias(views.ExtensionViewSet, "bulk")),
     re_path(rf"^{tenant_prefix('time-conditions')}/(?P<pk>[0-9]+)/override$",
-            views.TimeConditionViewSet.as_view({"post": "override"})),
-    re_path(rf"^{tenant_prefix('agents')}/(?P<pk>[0-9]+)/state$", views.AgentViewSet.as_view({"post": "state"})),
+            _alias(views.TimeConditionViewSet, "override")),
+    re_path(rf"^{tenant_prefix('agents')}/(?P<pk>[0-9]+)/state$", _alias(views.AgentViewSet, "state")),
 ]
