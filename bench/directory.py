@@ -11,8 +11,10 @@ a fixed mix of searches (names, numbers, a prefix, a miss), limit 50:
   api       GET /api/organization/<id>/directory?q=... in-process (auth, scope, serializer)
   selector  directory_search(): the one UNION ALL statement over the member schemas
   baseline  one query per member schema and entry type (schema switch + ORM filter, as a naive
-            server loop or a client calling each tenant's API would), merged, ranked and sorted
-            in Python to the same page
+            server loop would), merged, ranked and sorted in Python to the same page
+  client    what a naive API client does without the directory: GET /api/extensions/<member>/
+            and /api/queues/<member>/?search=q for every member, merged on its side (when the
+            telephony API is installed; contacts left out, so it does less work than ours)
 
 It checks that baseline and selector return the same page, and prints p50/p95, queries per
 search, and the baseline/ours ratios.
@@ -216,7 +218,20 @@ def main() -> int:
         api_t, api_q = timed(api, args.rounds)
         sel_t, sel_q = timed(lambda q: selectors.directory_search(members=members, q=q, limit=50), args.rounds)
         base_t, base_q = timed(lambda q: baseline(members, q), max(args.rounds // 4, 3))
-        results.append((level, api_t, api_q, sel_t, sel_q, base_t, base_q))
+
+        def naive_client(q):
+            hits = []
+            for member in members:
+                for resource in ("extensions", "queues"):
+                    response = client.get(f"/api/{resource}/{member.tenant.slug}/", {"search": q, "limit": 1000})
+                    assert response.status_code == 200, response.content
+                    hits += response.json()
+            hits.sort(key=lambda h: (h["name"].lower(), h["number"]))
+            return hits[:50]
+
+        has_api = client.get(f"/api/extensions/{members[0].tenant.slug}/").status_code == 200
+        client_t, client_q = timed(naive_client, 2) if has_api else ([], [])
+        results.append((level, api_t, api_q, sel_t, sel_q, base_t, base_q, client_t, client_q))
 
     rows = 0
     with connection.cursor() as cursor:
@@ -226,12 +241,14 @@ def main() -> int:
           f"{' + 50 contacts (10 shared)' if Contact else ''} each; {rows} tenant schemas;"
           f" searches {', '.join(SEARCHES)}; limit 50")
     print(f"{'members':>7} {'api p50':>8} {'api p95':>8} {'api q':>6} {'sel p50':>8} {'sel q':>6} "
-          f"{'base p50':>9} {'base q':>7} {'base/api':>9} {'base/sel':>9}")
-    for level, api_t, api_q, sel_t, sel_q, base_t, base_q in results:
+          f"{'base p50':>9} {'base q':>7} {'base/sel':>9} {'client p50':>11} {'client q':>9} {'client/api':>11}")
+    for level, api_t, api_q, sel_t, sel_q, base_t, base_q, client_t, client_q in results:
         a50, s50, b50 = statistics.median(api_t), statistics.median(sel_t), statistics.median(base_t)
+        c50 = statistics.median(client_t) if client_t else float("nan")
         print(f"{level:>7} {a50:>7.1f}ms {percentile(api_t, 95):>6.1f}ms {statistics.median(api_q):>6.0f} "
               f"{s50:>6.1f}ms {statistics.median(sel_q):>6.0f} {b50:>7.1f}ms {statistics.median(base_q):>7.0f} "
-              f"{b50 / a50:>8.1f}x {b50 / s50:>8.1f}x")
+              f"{b50 / s50:>8.1f}x {c50:>9.1f}ms {statistics.median(client_q) if client_q else 0:>9.0f} "
+              f"{c50 / a50:>10.1f}x")
     first, last = results[0], results[-1]
     growth = statistics.median(last[2]) - statistics.median(first[2])
     p50 = statistics.median(last[1])

@@ -1,6 +1,7 @@
 """The shared directory: one statement over every member schema, ranked, paginated, scoped."""
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from apps.organizations import selectors
@@ -132,15 +133,44 @@ def test_a_member_schema_missing_a_table_does_not_break_the_directory(api, org, 
     assert names == ["Ann", "Ann Smith", "Bob Annand", "Joanna Lee"]  # globex left out until migrated
 
 
-def test_directory_search_selector_pages_and_counts_in_one_statement(org, phonebook):
-    from django.test.utils import CaptureQueriesContext
+def statements(captured):
+    """What reached the database, less the savepoints that exist only because tests run in a transaction."""
+    return [q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
 
+
+def test_directory_search_is_one_prepared_statement_per_member_set(org, world, phonebook, system_actor):
     members = selectors.directory_members(org.organization)
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as first:
         page = selectors.directory_search(members=members, q="ann", limit=3, offset=0)
     assert page.total == 6 and [e.name for e in page.entries] == ["Ann", "Ann Smith", "Annette Brown"]
-    # (the savepoint around it exists only because the test runs inside a transaction)
-    assert [q["sql"][:4] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]] == ["WITH"]
+    assert statements(first) == ["PREPARE", "EXECUTE"]
+    with CaptureQueriesContext(connection) as second:
+        page = selectors.directory_search(members=members, q="smith", limit=3, offset=0)
+    assert statements(second) == ["EXECUTE"] and [e.name for e in page.entries] == ["Ann Smith"]
+    # site codes and names are parameters: changing them needs no new statement
+    from apps.organizations.services import organization_member_update
+
+    organization_member_update(actor=system_actor, member=world.acme.organization_membership, site_code="29")
+    members = selectors.directory_members(org.organization)
+    with CaptureQueriesContext(connection) as third:
+        page = selectors.directory_search(members=members, q="ann smith")
+    assert statements(third) == ["EXECUTE"] and page.entries[0].site_code == "29"
+
+
+def test_directory_survives_a_session_reset_that_drops_its_prepared_statement(api, org, phonebook):
+    assert len(directory(api("reseller"), org, "q=ann").json()) == 6
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a pooler's DISCARD ALL does to the session
+    assert len(directory(api("reseller"), org, "q=ann").json()) == 6
+    assert len(directory(api("reseller"), org, "q=ann").json()) == 6  # and prepares it again
+
+
+def test_directory_runs_unprepared_when_turned_off(org, phonebook, settings):
+    settings.ORGANIZATIONS_DIRECTORY_PREPARED = False
+    members = selectors.directory_members(org.organization)
+    with CaptureQueriesContext(connection) as captured:
+        page = selectors.directory_search(members=members, q="ann")
+    assert page.total == 6 and statements(captured) == ["WITH"]
 
 
 @needs_crm
