@@ -5,8 +5,9 @@
 
 In a dedicated database (thirdlane_bench_tenancy, recreated each run), for each level of existing
 tenants it times, as the request path would pay them:
-  pool     tenant_create with a spare schema ready (the rename path)
-  clone    tenant_create with the pool empty (clone of the template, in-line)
+  pool     tenant_create with a spare schema ready (the rename path: what a request pays)
+  build    tenant_create with the pool empty (our DDL replay of the template, in-line)
+  clone    django-tenants' clone_schema of the template (what TENANT_BASE_SCHEMA does)
   migrate  django-tenants' default: CREATE SCHEMA + migrate_schemas for the new schema (baseline)
 and prints the ratios. Then, with every tenant schema current, it times our `migrate_tenants`
 against django-tenants' `migrate_schemas --tenant` over the same schemas (on a sample,
@@ -72,6 +73,14 @@ def main() -> int:
         tenant_create(actor=actor, slug=slug, name=slug, reseller=reseller)
         return time.perf_counter() - started
 
+    def clone_path() -> float:
+        name = f"_bench_clone_{counter['n']}"
+        started = time.perf_counter()
+        schemas.clone_template(name)
+        elapsed = time.perf_counter() - started
+        schemas.drop_schema(name)
+        return elapsed
+
     def migrate_path() -> float:
         name = f"_bench_migrate_{counter['n']}"
         started = time.perf_counter()
@@ -103,22 +112,22 @@ def main() -> int:
     for level in levels:
         print(f"growing to {level} tenants ...", file=sys.stderr, flush=True)
         grow_to(level)
-        pool_t, clone_t, migrate_t = [], [], []
+        pool_t, build_t, clone_t, migrate_t = [], [], [], []
         for _ in range(args.repeat):
             schemas.fill_pool(1)
             pool_t.append(create(new_slug()))
             schemas.empty_pool()
-            clone_t.append(create(new_slug()))
+            build_t.append(create(new_slug()))
+            clone_t.append(clone_path())
             migrate_t.append(migrate_path())
-        existing = Tenant.objects.count()
-        rows.append((level, existing, statistics.median(pool_t), statistics.median(clone_t),
-                     statistics.median(migrate_t)))
+        rows.append((level, *(statistics.median(t) for t in (pool_t, build_t, clone_t, migrate_t))))
 
     tables = len(schemas_tables(connection))
     print(f"\nTenant creation (median of {args.repeat}; template schema has {tables} tables)")
-    print(f"{'existing':>9} {'pool s':>8} {'clone s':>8} {'migrate s':>10} {'migrate/pool':>13} {'migrate/clone':>14}")
-    for level, existing, p, c, m in rows:
-        print(f"{level:>9} {p:>8.3f} {c:>8.3f} {m:>10.3f} {m / p:>12.1f}x {m / c:>13.1f}x")
+    print(f"{'existing':>9} {'pool s':>8} {'build s':>8} {'dt-clone s':>11} {'migrate s':>10} "
+          f"{'migrate/pool':>13} {'migrate/build':>14} {'clone/build':>12}")
+    for level, p, b, c, m in rows:
+        print(f"{level:>9} {p:>8.3f} {b:>8.3f} {c:>11.3f} {m:>10.3f} {m / p:>12.1f}x {m / b:>13.1f}x {c / b:>11.1f}x")
 
     # --- migrating already-current tenant schemas --------------------------------------------
     names = list(Tenant.objects.order_by("schema_name").values_list("schema_name", flat=True))
