@@ -295,29 +295,30 @@ def _nudge_later(retries: list[tuple[int, float]]) -> None:
         logger.warning("could not queue webhook retries; the sweep will", exc_info=True)
 
 
-def claim_due(*, now: datetime | None = None, limit: int = 5000) -> list[int]:
-    """Due deliveries that nobody was asked about recently (or whose worker died). Marks them
-    nudged; rows being delivered right now are locked and skipped."""
+def claim_due(*, now: datetime | None = None, limit: int = 5000, all_due: bool = False) -> list[int]:
+    """Due deliveries that nobody was asked about recently (or whose worker died); with
+    ``all_due``, every due one. Marks them nudged; rows being delivered right now are locked
+    and skipped."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(nudged_at__isnull=True) | Q(nudged_at__lt=now - NUDGE_GRACE))
-            .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
-        )
+        due = Delivery.objects.select_for_update(skip_locked=True).filter(
+            status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        if not all_due:
+            due = due.filter(Q(nudged_at__isnull=True) | Q(nudged_at__lt=now - NUDGE_GRACE))
+        ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
         if ids:
             Delivery.objects.filter(pk__in=ids).update(nudged_at=now)
     return ids
 
 
 def sweep(*, now: datetime | None = None, inline: bool = False) -> dict:
-    """Relay what the nudges missed, then hand every due delivery to a worker (or, ``inline``,
-    deliver here: tests use that with a fake ``now``)."""
+    """Relay what the nudges missed, then hand due deliveries that no live nudge covers to a
+    worker. ``inline`` delivers everything due at ``now`` here instead (tests use it with a fake
+    clock; operators can use it from a shell)."""
     from apps.webhooks.relay import relay_pending
 
     created = relay_pending()
-    due = claim_due(now=now)
+    due = claim_due(now=now, all_due=inline)
     if inline:
         attempted = sum(deliver(due[i:i + DELIVER_BATCH], now=now) for i in range(0, len(due), DELIVER_BATCH))
         attempted += sum(deliver(created[i:i + DELIVER_BATCH], now=now)

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Received:
-    def __init__(self, headers: dict, body: bytes, at: float):
-        self.headers, self.body, self.at = headers, body, at
+    def __init__(self, path: str, headers: dict, body: bytes, at: float):
+        self.path, self.headers, self.body, self.at = path, headers, body, at
 
     @property
     def json(self) -> dict:
@@ -38,7 +38,7 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with receiver.lock:
-                    receiver.requests.append(Received(dict(self.headers.items()), body, time.time()))
+                    receiver.requests.append(Received(self.path, dict(self.headers.items()), body, time.time()))
                     answer = receiver.responses.popleft() if receiver.responses else (receiver.default, {}, 0.0)
                     receiver.arrived.notify_all()
                 status, headers, delay = answer
@@ -58,11 +58,21 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # a killed client: not our news
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def url_for(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
+
+    def by_path(self) -> dict[str, list[Received]]:
+        out: dict[str, list[Received]] = {}
+        for r in list(self.requests):
+            out.setdefault(r.path.lstrip("/"), []).append(r)
+        return out
 
     def start(self) -> "Receiver":
         self.thread.start()
