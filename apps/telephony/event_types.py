@@ -32,6 +32,8 @@ EXTENSION = obj(
     codecs={"type": "array", "items": {"type": "string"}}, max_contacts={"type": "integer"},
     recording_inbound={"type": "string"}, recording_outbound={"type": "string"},
     bulk={"type": "boolean", "description": "Present and true when created by POST .../bulk."},
+    previous_phone_username={"type": "string", "description": "On updates that changed the number: the "
+                                                              "endpoint name before the change."},
 )
 EXTENSION_EXAMPLE = {
     "id": 12, "number": "1001", "name": "Alice", "email": "alice@example.com", "phone_username": "1001-acme",

@@ -126,22 +126,15 @@ def did_owner(number: str, *, exclude_schema: str | None = None, exclude_pk: int
     """The slug of the tenant that holds DID ``number`` anywhere on the platform, or None.
 
     One ``UNION ALL`` over every tenant schema's DID table (each branch an index look-up). The
-    caller holds the number's advisory lock (services._lock_did), so no other transaction can
+    caller holds the number's advisory lock (services.dids.claim_number), so no other transaction can
     insert the same number between this look-up and the caller's commit.
     """
-    from apps.tenants.models import Tenant
-
-    tenants = list(Tenant.objects.values_list("slug", "schema_name"))
-    if not tenants:
+    tables = _tenant_tables("telephony_did")
+    if not tables:
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = 'telephony_did' "
-                       "AND table_schema = ANY(%s)", [[s for _, s in tenants]])
-        present = {row[0] for row in cursor.fetchall()}
         branches, params = [], []
-        for slug, schema in tenants:
-            if schema not in present:
-                continue
+        for slug, schema in tables:
             sql = f"SELECT %s::text AS slug FROM {_quote(schema)}.telephony_did WHERE number = %s"
             params += [slug, number]
             if schema == exclude_schema and exclude_pk is not None:
@@ -153,3 +146,36 @@ def did_owner(number: str, *, exclude_schema: str | None = None, exclude_pk: int
         cursor.execute("SELECT slug FROM (" + " UNION ALL ".join(branches) + ") AS owners LIMIT 1", params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _tenant_tables(table: str) -> list[tuple[str, str]]:
+    """(slug, schema) of every tenant whose schema has ``table``."""
+    from apps.tenants.models import Tenant
+
+    tenants = list(Tenant.objects.values_list("slug", "schema_name"))
+    if not tenants:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = %s "
+                       "AND table_schema = ANY(%s)", [table, [s for _, s in tenants]])
+        present = {row[0] for row in cursor.fetchall()}
+    return [(slug, schema) for slug, schema in tenants if schema in present]
+
+
+def location_users(location_id: int) -> dict[str, int]:
+    """Extensions placed at a (public) location, per tenant slug: ``{"acme": 12}``.
+
+    ``Extension.location`` references ``pbx_location`` from every tenant schema; the foreign key
+    is checked at commit, so a location must not be deleted while this is non-empty.
+    """
+    tables = _tenant_tables("telephony_extension")
+    if not tables:
+        return {}
+    branches, params = [], []
+    for slug, schema in tables:
+        branches.append(f"SELECT %s::text AS slug, count(*) AS n FROM {_quote(schema)}.telephony_extension "
+                        "WHERE location_id = %s")
+        params += [slug, location_id]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT slug, n FROM (" + " UNION ALL ".join(branches) + ") AS users WHERE n > 0", params)
+        return {slug: n for slug, n in cursor.fetchall()}

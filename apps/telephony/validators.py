@@ -173,6 +173,13 @@ def validate_destination(tenant, dest: Destination | dict | None, *, field: str 
     except (TypeError, ValueError):
         raise fail("invalid_destination", f"A {dest.type} destination needs the id of the object.", field) from None
     model = apps.get_model("telephony", TARGET_MODELS[dest.type])
-    if not model.objects.filter(pk=target_id).exists():
+    if dest.type == DestType.VOICEMAIL:
+        target = model.objects.filter(pk=target_id).values_list("voicemail_enabled", flat=True).first()
+        if target is False:
+            raise fail("invalid_destination", f"Extension {target_id} has voicemail turned off.", field)
+        found = target is not None
+    else:
+        found = model.objects.filter(pk=target_id).exists()
+    if not found:
         raise fail("destination_not_found", f"No {model._meta.verbose_name} with id {target_id} in this tenant.", field)
     return Destination(dest.type, target_id, "")

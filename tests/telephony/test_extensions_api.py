@@ -174,3 +174,28 @@ def test_tenant_isolation(api, world):
     ext_id = create(api).json()["id"]
     check_tenant_isolation(api, resource="extensions", tenant=world.acme, obj_id=ext_id, update={"name": "x"},
                            create={"number": "1005", "name": "x"})
+
+
+def test_renumbering_tells_the_previous_phone_username(api, world):
+    ext_id = create(api).json()["id"]
+    api("acme").patch(f"{BASE}{ext_id}/", {"number": "1009"})
+    event = OutboxEvent.objects.get(type="config.extension.updated")
+    assert event.data["phone_username"] == "1009-acme" and event.data["previous_phone_username"] == "1001-acme"
+
+
+def test_voicemail_destination_needs_voicemail_on(api, world):
+    ext_id = create(api, voicemail_enabled=False).json()["id"]
+    response = api("acme").post("/api/dids/acme/", {"number": "+14155550100",
+                                                    "destination": {"type": "voicemail", "id": ext_id}})
+    assert response.status_code == 400 and codes(response) == "invalid_destination"
+
+
+def test_location_users_counts_extensions_per_tenant(api, world):
+    from apps.telephony.selectors import location_users
+
+    location = Location.objects.create(name="Paris", code="par")
+    create(api, location="par")
+    api("globex").post("/api/extensions/globex/", {"number": "1001", "name": "G", "location": "par"})
+    api("globex").post("/api/extensions/globex/", {"number": "1002", "name": "G", "location": "par"})
+    assert location_users(location.pk) == {"acme": 1, "globex": 2}
+    assert location_users(location.pk + 1) == {}

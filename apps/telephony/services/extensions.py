@@ -108,6 +108,7 @@ def extension_create(*, actor, tenant, number: str, name: str, **fields: Any) ->
 def extension_update(*, actor, tenant, instance: Extension, **fields: Any) -> Extension:
     check_fields(fields, EXTENSION_FIELDS | {"number"})
     before = snapshot(instance)
+    previous = instance.phone_username_for(tenant.slug)
     if "number" in fields and fields["number"] != instance.number:
         number = validate_internal_number(fields["number"], length=tenant.extension_length)
         advisory_lock("number_plan", tenant.schema_name)
@@ -117,8 +118,10 @@ def extension_update(*, actor, tenant, instance: Extension, **fields: Any) -> Ex
     _apply(instance, fields)
     clean(instance)
     save(instance)
-    record_updated(actor=actor, tenant=tenant, instance=instance, before=before, prefix=PREFIX,
-                   payload=extension_payload(instance, tenant))
+    payload = extension_payload(instance, tenant)
+    if payload["phone_username"] != previous:
+        payload["previous_phone_username"] = previous  # the PBX endpoint to retire
+    record_updated(actor=actor, tenant=tenant, instance=instance, before=before, prefix=PREFIX, payload=payload)
     return instance
 
 
