@@ -52,7 +52,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix = keys.parse(raw)
         if prefix is None:
             raise _failed("The API key is malformed (expected tl_<prefix>_<secret>).", "invalid_api_key")
-        api_key = (ApiKey.objects.select_related("tenant", "reseller").filter(prefix=prefix).first())
+        api_key = ApiKey.objects.select_related("tenant__reseller", "reseller").filter(prefix=prefix).order_by().first()
         if api_key is None or not keys.matches(raw.strip(), api_key.key_hash):
             raise _failed("The API key is not valid.", "invalid_api_key")
         state = api_key.state()

@@ -6,7 +6,9 @@ from rest_framework.routers import SimpleRouter
 class Router(SimpleRouter):
     # No trailing-slash requirement: /api/tenants and /api/tenants/ both work.
     def __init__(self):
-        super().__init__(trailing_slash="/?")
+        super().__init__()
+        # DRF's SimpleRouter turns any truthy trailing_slash into "/"; set the optional slash here.
+        self.trailing_slash = "/?"
 
 
 platform_router = Router()

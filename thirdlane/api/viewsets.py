@@ -144,6 +144,10 @@ class TenantScopedViewSet(BaseViewSet):
         connection.set_tenant(self.tenant)
 
     def resolve_tenant(self, slug: str) -> Tenant:
+        # A tenant credential's own tenant was loaded with the credential: no second query.
+        owner = getattr(self.principal.api_key or self.principal.user, "tenant", None)
+        if owner is not None and owner.slug == slug:
+            return owner
         tenant = Tenant.objects.select_related("reseller").filter(slug=slug).first() if slug else None
         if tenant is None or not self.principal.can_see_tenant(tenant):
             raise NotFound(f"No tenant {slug!r}.", code="tenant_not_found")
