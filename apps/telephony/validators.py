@@ -65,7 +65,7 @@ def validate_codecs(codecs, *, field: str = "codecs") -> list[str]:
 
 
 _LITERAL = re.compile(r"^\+?[0-9*#]+$")
-_TOKEN = re.compile(r"\[[0-9\-]+\]|[0-9*#+NXZ]")
+_PATTERN_TOKEN = re.compile(r"\[[0-9\-]+\]|[0-9*#+NXZ]")
 
 
 def validate_dial_pattern(pattern: str, *, field: str = "dial_patterns") -> str:
@@ -82,7 +82,7 @@ def validate_dial_pattern(pattern: str, *, field: str = "dial_patterns") -> str:
         raise fail("invalid_pattern", f"{pattern!r}: a pattern needs at least one digit or class.", field)
     pos = 0
     while pos < len(body):
-        m = _TOKEN.match(body, pos)
+        m = _PATTERN_TOKEN.match(body, pos)
         if not m:
             raise fail("invalid_pattern", f"{pattern!r}: unexpected {body[pos]!r} at position {pos + 1}.", field)
         token = m.group(0)
@@ -183,3 +183,52 @@ def validate_destination(tenant, dest: Destination | dict | None, *, field: str 
     if not found:
         raise fail("destination_not_found", f"No {model._meta.verbose_name} with id {target_id} in this tenant.", field)
     return Destination(dest.type, target_id, "")
+
+
+# --- text that ends up in the PBX configuration ------------------------------------------------
+# The renderer makes values inert again (defence in depth); refusing them here gives the client a
+# clear 400 instead of a silently changed name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_SIP_USER = re.compile(r"^[A-Za-z0-9._~+@-]{1,100}$")
+_SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_SOUND = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*(\.(wav|gsm|ulaw|alaw|g722|sln16?))?$")
+
+
+def validate_text(value: str, *, field: str) -> str:
+    if value and _CONTROL.search(value):
+        raise Invalid("Control characters (line breaks, tabs) are not allowed.", field=field)
+    return value
+
+
+def validate_host(value: str, *, field: str = "host") -> str:
+    import ipaddress
+
+    host = (value or "").strip()
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    if not host or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise Invalid(f"{value!r} is not a host name or IP address.", field=field)
+    return host
+
+
+def validate_sip_user(value: str, *, field: str = "username") -> str:
+    if value and not _SIP_USER.match(value):
+        raise Invalid("Letters, digits and . _ ~ + @ - only.", field=field)
+    return value
+
+
+def validate_token(value: str, *, field: str) -> str:
+    if not _SAFE_TOKEN.match(value or ""):
+        raise Invalid("Letters, digits, _ and - only.", field=field)
+    return value
+
+
+def validate_sound(value: str, *, field: str) -> str:
+    if value and not _SOUND.match(value):
+        raise Invalid("A sound file name such as custom/welcome (letters, digits, _ - and /).", field=field)
+    return value

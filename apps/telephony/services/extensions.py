@@ -18,6 +18,7 @@ from apps.telephony.services.common import (
 )
 from apps.telephony.validators import (
     generate_pin, generate_secret, validate_codecs, validate_internal_number, validate_pin, validate_secret,
+    validate_text,
 )
 from django.conf import settings
 from thirdlane.api.errors import Conflict, DomainError, Invalid
@@ -75,6 +76,8 @@ def _apply(ext: Extension, fields: dict[str, Any], *, prefix: str = "") -> None:
             value = _location(value, f("location"))
         elif name in ("sip_secret", "voicemail_pin"):
             continue  # below, once the number is known
+        elif name in ("name", "caller_id_name") and isinstance(value, str):
+            value = validate_text(value, field=f(name))
         setattr(ext, name, value)
     secret = fields.get("sip_secret")
     if secret:
@@ -96,8 +99,8 @@ def extension_create(*, actor, tenant, number: str, name: str, **fields: Any) ->
     check_limit(tenant, current=Extension.objects.count(), adding=1, limit=tenant.max_extensions,
                 noun="extensions", field="number")
     ensure_number_free(number)
-    ext = Extension(number=number, name=name)
-    _apply(ext, fields)
+    ext = Extension(number=number)
+    _apply(ext, {"name": name, **fields})
     clean(ext)
     save(ext)
     record_created(actor=actor, tenant=tenant, instance=ext, prefix=PREFIX, payload=extension_payload(ext, tenant))

@@ -9,7 +9,7 @@ from apps.telephony.services.common import (
     advisory_lock, check_fields, clean, delete, record_created, record_updated, save, tenant_service,
 )
 from apps.telephony.services.extensions import ensure_number_free
-from apps.telephony.validators import validate_destination, validate_internal_number
+from apps.telephony.validators import validate_destination, validate_internal_number, validate_sound, validate_text
 from thirdlane.api.errors import DomainError, Invalid
 
 PREFIX = "config.ivr"
@@ -56,6 +56,10 @@ def _apply(ivr: Ivr, tenant, fields: dict[str, Any]) -> list[IvrOption] | None:
             ivr.invalid = validate_destination(tenant, value, field="invalid_destination")
         elif name == "timeout_dest":
             ivr.timeout_dest = validate_destination(tenant, value, field="timeout_destination")
+        elif name == "greeting_recording":
+            ivr.greeting_recording = validate_sound(value, field="greeting_recording")
+        elif name == "name":
+            ivr.name = validate_text(value, field="name")
         else:
             setattr(ivr, name, value)
     return _options(tenant, options) if options is not None else None
@@ -73,8 +77,8 @@ def _set_options(ivr: Ivr, options: list[IvrOption]) -> None:
 @tenant_service
 def ivr_create(*, actor, tenant, name: str, **fields: Any) -> Ivr:
     check_fields(fields, IVR_FIELDS)
-    ivr = Ivr(name=name)
-    options = _apply(ivr, tenant, fields)
+    ivr = Ivr()
+    options = _apply(ivr, tenant, {"name": name, **fields})
     clean(ivr)
     save(ivr)
     _set_options(ivr, options or [])

@@ -11,7 +11,7 @@ from apps.telephony.services.common import (
     advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, resolve_one, save, tenant_service,
 )
 from apps.telephony.services.extensions import ensure_number_free
-from apps.telephony.validators import validate_destination, validate_internal_number
+from apps.telephony.validators import validate_destination, validate_internal_number, validate_text, validate_token
 from thirdlane.api.errors import Conflict, DomainError, Invalid
 
 QUEUE_PREFIX = "config.queue"
@@ -84,6 +84,10 @@ def _apply_queue(queue: Queue, tenant, fields: dict[str, Any]) -> list[QueueMemb
     for name, value in fields.items():
         if name == "fallback":
             queue.fallback = validate_destination(tenant, value, field="fallback", required=False)
+        elif name == "music_on_hold":
+            queue.music_on_hold = validate_token(value, field="music_on_hold")
+        elif name == "name":
+            queue.name = validate_text(value, field="name")
         else:
             setattr(queue, name, value)
     return _members(members) if members is not None else None
@@ -97,8 +101,8 @@ def queue_create(*, actor, tenant, number: str, name: str, **fields: Any) -> Que
     check_limit(tenant, current=Queue.objects.count(), adding=1, limit=tenant.max_queues, noun="queues",
                 field="number")
     ensure_number_free(number)
-    queue = Queue(number=number, name=name)
-    members = _apply_queue(queue, tenant, fields)
+    queue = Queue(number=number)
+    members = _apply_queue(queue, tenant, {"name": name, **fields})
     clean(queue)
     save(queue)
     _set_members(queue, members or [])

@@ -9,7 +9,9 @@ from apps.telephony.services.common import (
     advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, resolve_ids, save,
     tenant_service, unique_name,
 )
-from apps.telephony.validators import validate_codecs, validate_dial_pattern
+from apps.telephony.validators import (
+    validate_codecs, validate_dial_pattern, validate_host, validate_sip_user, validate_text,
+)
 from thirdlane.api.errors import DomainError, Invalid
 
 TRUNK_PREFIX = "config.trunk"
@@ -33,6 +35,12 @@ def _apply_trunk(trunk: Trunk, fields: dict[str, Any]) -> None:
             value = validate_codecs(value)
         if name == "secret" and not value:
             continue  # an empty secret in an update keeps the stored one
+        if name == "secret":
+            value = validate_text(value, field="secret")
+        elif name == "host":
+            value = validate_host(value)
+        elif name == "username":
+            value = validate_sip_user(value)
         setattr(trunk, name, value)
     if trunk.auth_type == Trunk.Auth.REGISTRATION:
         missing = [f for f in ("username", "secret") if not getattr(trunk, f)]
