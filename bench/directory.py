@@ -132,8 +132,8 @@ def main() -> int:
         tenant = Tenant.objects.create(slug=slug, name=f"Site {index}", reseller=reseller, schema_name=schema)
         with schema_context(schema):
             Extension.objects.bulk_create([
-                Extension(number=str(1000 + n), name=f"{FIRST[(n + index) % len(FIRST)]} {LAST[(n * 7 + index) % len(LAST)]}",
-                          email=f"user{n}@site{index}.example", enabled=n % 50 != 49)
+                Extension(number=str(1000 + n), email=f"user{n}@site{index}.example", enabled=n % 50 != 49,
+                          name=f"{FIRST[(n + index) % len(FIRST)]} {LAST[(n * 7 + index) % len(LAST)]}")
                 for n in range(args.extensions)])
             Queue.objects.bulk_create([Queue(number=str(8000 + n), name=f"{w} desk {index}") for n, w in
                                        enumerate(("Sales", "Support", "Billing", "Front", "Night"))])

@@ -100,7 +100,7 @@ class OrganizationAdmin(ScopedModelAdmin):
         return selectors.with_member_count(selectors.organizations_for(principal, queryset))
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("members__tenant").distinct()
+        return super().get_queryset(request).prefetch_related("members__tenant")
 
     def get_list_filter(self, request):
         return self.list_filter if principal_for(request).is_system else ()

@@ -112,10 +112,10 @@ def extension_counts(tenants: Iterable[Tenant]) -> dict[int, int]:
     return counts
 
 
-def organization_sites(organization: Organization) -> list[OrganizationMember]:
-    """The members with tenant, primary server and location loaded (no extension counts)."""
-    return list(organization.members.select_related("tenant__primary_server__location", "tenant__reseller",
-                                                    "location").order_by("site_code"))
+def organization_sites(organization: Organization):
+    """The members as sites, with what the listing shows loaded (extension counts come separately)."""
+    return (organization.members.select_related("tenant__primary_server__location", "location")
+            .order_by("site_code"))
 
 
 def with_extension_counts(members: list[OrganizationMember]) -> list[OrganizationMember]:

@@ -157,3 +157,22 @@ def test_list_makes_the_same_number_of_queries_for_one_and_many_organizations(ap
 def test_unknown_filter_and_ordering_are_refused(api, org):
     assert code(api("system").get("/api/organization/?resellr=one")) == "unknown_filter"
     assert code(api("system").get("/api/organization/?ordering=reseller__name")) == "invalid_ordering"
+
+
+def test_organization_events_reach_system_webhooks_of_their_reseller_only(api, world, system_actor):
+    from apps.webhooks.models import Delivery, Subscription
+    from apps.webhooks.relay import relay_pending
+    from apps.webhooks.services import subscription_create
+
+    ours = subscription_create(actor=system_actor, kind=Subscription.Kind.SYSTEM, url="https://h.example.com/",
+                               event_types=["organization.*"], reseller=world.reseller)
+    theirs = subscription_create(actor=system_actor, kind=Subscription.Kind.SYSTEM, url="https://h.example.com/",
+                                 event_types=["organization.*"], reseller=world.other_reseller)
+    created = api("reseller").post("/api/organization/", {"name": "Acme Group", "slug": "acme-group"}).json()
+    members = f"/api/organization/{created['id']}/members/"
+    assert api("reseller").post(members, {"tenant": "acme", "site_code": "1"}).status_code == 201
+    assert api("reseller").delete(members + "acme/").status_code == 204
+    relay_pending()
+    assert list(Delivery.objects.filter(subscription=ours).order_by("id").values_list("event_type", flat=True)) == [
+        "organization.created", "organization.member.added", "organization.member.removed"]
+    assert not Delivery.objects.filter(subscription=theirs).exists()

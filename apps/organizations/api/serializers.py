@@ -43,7 +43,7 @@ class ScopedTenantField(serializers.SlugRelatedField):
         return request.auth.visible_tenants(queryset) if request is not None and request.auth else queryset.none()
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class OrganizationMemberSerializer(serializers.ModelSerializer):
     tenant = ScopedTenantField(slug_field="slug", help_text="Slug of the member tenant.")
     tenant_name = serializers.CharField(source="tenant.name", read_only=True)
     location = serializers.SlugRelatedField(slug_field="code", queryset=Location.objects.all(), required=False,
@@ -57,14 +57,14 @@ class MemberSerializer(serializers.ModelSerializer):
         validators = []  # uniqueness and membership rules are the service's (409 with a code)
 
 
-class MemberUpdateSerializer(MemberSerializer):
+class OrganizationMemberUpdateSerializer(OrganizationMemberSerializer):
     tenant = serializers.CharField(source="tenant.slug", read_only=True)
 
-    class Meta(MemberSerializer.Meta):
+    class Meta(OrganizationMemberSerializer.Meta):
         read_only_fields = ("tenant", "created_at", "updated_at")
 
 
-class SiteSerializer(serializers.Serializer):
+class OrganizationSiteSerializer(serializers.Serializer):
     tenant = serializers.CharField(source="tenant.slug")
     name = serializers.CharField(source="tenant.name")
     site_code = serializers.CharField()

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from apps.accounts.models import Scope
 from apps.organizations import selectors, services
 from apps.organizations.api.serializers import (
-    DirectoryEntrySerializer, MemberSerializer, MemberUpdateSerializer, OrganizationSerializer, SiteSerializer,
+    DirectoryEntrySerializer, OrganizationMemberSerializer, OrganizationMemberUpdateSerializer, OrganizationSerializer,
+    OrganizationSiteSerializer,
 )
 from apps.organizations.models import Organization
 from apps.organizations.selectors import DIRECTORY_TYPES, QUERY_MAX_LENGTH
@@ -41,10 +42,11 @@ class OrganizationPermission(IsAuthenticatedPrincipal):
 
 
 class PageAlreadyCounted:
-    """A page and its total computed by one statement, shaped for the base pagination."""
+    """A page and its total computed by one statement, shaped for the base pagination (which
+    asks for ``count()`` and then slices ``[offset:offset + limit]``: that slice is the page)."""
 
-    def __init__(self, entries, total: int, offset: int):
-        self.entries, self.total, self.offset = entries, total, offset
+    def __init__(self, entries, total: int):
+        self.entries, self.total = entries, total
 
     def count(self) -> int:
         return self.total
@@ -77,52 +79,53 @@ class OrganizationViewSet(PlatformViewSet):
     def _member(self, organization, tenant_slug):
         return get_object_or_404(self._members(organization), tenant__slug=tenant_slug)
 
-    @extend_schema(methods=["GET"], responses=MemberSerializer(many=True), filters=False)
-    @extend_schema(methods=["POST"], request=MemberSerializer, responses={201: MemberSerializer})
-    @action(detail=True, methods=["get", "post"], serializer_class=MemberSerializer)
+    @extend_schema(methods=["GET"], responses=OrganizationMemberSerializer(many=True), filters=False)
+    @extend_schema(methods=["POST"], request=OrganizationMemberSerializer,
+                   responses={201: OrganizationMemberSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=OrganizationMemberSerializer)
     def members(self, request, pk=None):
         """List the member tenants, or add one (`tenant`, `site_code`, `location`, `address`, `timezone`)."""
         organization = self.get_object()
         if request.method == "GET":
-            return self.paginated(self._members(organization), MemberSerializer)
-        body = MemberSerializer(data=request.data, context=self.get_serializer_context())
+            return self.paginated(self._members(organization), OrganizationMemberSerializer)
+        body = OrganizationMemberSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         member = services.organization_member_add(actor=self.principal, organization=organization,
                                                   **body.validated_data)
-        return Response(MemberSerializer(member, context=self.get_serializer_context()).data,
+        return Response(OrganizationMemberSerializer(member, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=MemberSerializer)
-    @extend_schema(methods=["PATCH"], request=MemberUpdateSerializer, responses=MemberSerializer)
+    @extend_schema(methods=["GET"], responses=OrganizationMemberSerializer)
+    @extend_schema(methods=["PATCH"], request=OrganizationMemberUpdateSerializer,
+                   responses=OrganizationMemberSerializer)
     @extend_schema(methods=["DELETE"], request=None, responses={204: None})
     @action(detail=True, methods=["get", "patch", "delete"], url_path=MEMBER_PATH, url_name="member",
-            serializer_class=MemberUpdateSerializer)
+            serializer_class=OrganizationMemberUpdateSerializer)
     def member(self, request, pk=None, tenant_slug=None):
         """One member: read it, change its site details, or remove it (the tenant is kept)."""
         member = self._member(self.get_object(), tenant_slug)
         if request.method == "GET":
-            return Response(MemberSerializer(member, context=self.get_serializer_context()).data)
+            return Response(OrganizationMemberSerializer(member, context=self.get_serializer_context()).data)
         if request.method == "DELETE":
             services.organization_member_remove(actor=self.principal, member=member)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        body = MemberUpdateSerializer(member, data=request.data, partial=True, context=self.get_serializer_context())
+        body = OrganizationMemberUpdateSerializer(member, data=request.data, partial=True,
+                                                  context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         member = services.organization_member_update(actor=self.principal, member=member, **body.validated_data)
-        return Response(MemberSerializer(member, context=self.get_serializer_context()).data)
+        return Response(OrganizationMemberSerializer(member, context=self.get_serializer_context()).data)
 
     # --- reads across member schemas -----------------------------------------------------------
-    @extend_schema(responses=SiteSerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], serializer_class=SiteSerializer)
+    @extend_schema(responses=OrganizationSiteSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], serializer_class=OrganizationSiteSerializer)
     def sites(self, request, pk=None):
         """The member sites: site code, location, primary server, extension count and status.
 
         Extension counts of the whole page come from one statement over the member schemas."""
         self._refuse_unknown_params(request, {"limit", "offset"})
-        organization = self.get_object()
-        members = (organization.members.select_related("tenant__primary_server__location", "location")
-                   .order_by("site_code"))
-        page = selectors.with_extension_counts(self.paginate_queryset(members))
-        return self.get_paginated_response(SiteSerializer(page, many=True).data)
+        sites = selectors.organization_sites(self.get_object())
+        page = selectors.with_extension_counts(self.paginate_queryset(sites))
+        return self.get_paginated_response(OrganizationSiteSerializer(page, many=True).data)
 
     @extend_schema(
         responses=DirectoryEntrySerializer(many=True), filters=False,
@@ -149,10 +152,10 @@ class OrganizationViewSet(PlatformViewSet):
                               field="type")
         organization = self.get_object()
         limit, offset = self.paginator.get_limit(request), self.paginator.get_offset(request)
-        result = selectors.directory_search(organization=organization, q=q, types=(kind,) if kind else DIRECTORY_TYPES,
-                                            limit=limit, offset=offset)
+        result = selectors.directory_search(organization=organization, q=q, limit=limit, offset=offset,
+                                            types=(kind,) if kind else DIRECTORY_TYPES)
         entries = [{**entry._asdict(), "intersite_number": entry.intersite_number} for entry in result.entries]
-        return self.paginated(PageAlreadyCounted(entries, result.total, offset), DirectoryEntrySerializer)
+        return self.paginated(PageAlreadyCounted(entries, result.total), DirectoryEntrySerializer)
 
     @staticmethod
     def _refuse_unknown_params(request, allowed: set[str]) -> None:
