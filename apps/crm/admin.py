@@ -1,0 +1,438 @@
+"""The CRM in the tenant admin (/t/<tenant>/admin/crm/...): every object type, custom fields on
+their forms, and the import flow (upload -> map -> preview -> confirm -> progress).
+
+Saves go through the same services as the API (E.164 phones, custom field validation, audit and
+``crm.*`` events); phone and custom field errors are shown on the form fields.
+"""
+from __future__ import annotations
+
+import csv
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from apps.crm import customfields, imports, services
+from apps.crm.importer.engine import neutralise
+from apps.crm.importer.mapping import CONTACT_FIELDS, TRANSFORMS
+from apps.crm.models import (
+    Account, Activity, Campaign, CampaignMember, Contact, ContactList, CustomField, Deal, DealStage, ImportJob,
+    ImportMap, Lead, ListMembership, Task,
+)
+from apps.crm.phones import PhoneError, to_e164
+from thirdlane.admin import ScopedModelAdmin, principal_for
+from thirdlane.admin_sites import tenant_admin_site
+from thirdlane.api.errors import DomainError
+
+FT = CustomField.FieldType
+
+
+def _form_field(definition: CustomField) -> forms.Field:
+    common = {"required": False, "label": definition.label, "help_text": definition.help_text}
+    kind = definition.field_type
+    if kind == FT.NUMBER:
+        return forms.DecimalField(**common)
+    if kind == FT.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == FT.BOOLEAN:
+        return forms.NullBooleanField(**common)
+    if kind == FT.CHOICE:
+        return forms.ChoiceField(choices=[("", "---------")] + [(c, c) for c in definition.choices], **common)
+    if kind == FT.MULTI_CHOICE:
+        return forms.MultipleChoiceField(choices=[(c, c) for c in definition.choices],
+                                         widget=forms.CheckboxSelectMultiple, **common)
+    return forms.CharField(max_length=1000, **common)
+
+
+class CrmAdmin(ScopedModelAdmin):
+    """Writes through ``services.<object>_create/update/delete``; custom fields as form fields."""
+
+    spec: services.Spec
+    exclude = ("custom",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        region = getattr(request.tenant, "default_region", "") or "US"
+        spec = self.spec
+        definitions = customfields.definitions(spec.custom_type) if spec.custom_type else []
+        base = kwargs.get("form", self.form)
+        attrs = {f"cf_{d.name}": _form_field(d) for d in definitions}
+
+        def clean(form):
+            data = super(form_class, form).clean()
+            for name in spec.phone_fields:
+                if data.get(name):
+                    try:
+                        data[name] = to_e164(data[name], region)
+                    except PhoneError as exc:
+                        form.add_error(name, str(exc))
+            if spec.custom_type:
+                values = {}
+                for d in definitions:
+                    value = data.get(f"cf_{d.name}")
+                    if hasattr(value, "isoformat"):
+                        value = value.isoformat()
+                    elif value is not None and d.field_type == FT.NUMBER:
+                        value = float(value) if value % 1 else int(value)
+                    values[d.name] = value if value not in ("", []) else None
+                try:
+                    data["custom"] = customfields.clean_custom(
+                        object_type=spec.custom_type, model=spec.model, values=values, instance=form.instance,
+                        region=region, definitions_=definitions)
+                except DomainError as exc:
+                    for key, errors in (exc.errors or {}).items():
+                        field = "cf_" + key.split(".", 1)[-1]
+                        form.add_error(field if field in form.fields else None, [e["message"] for e in errors])
+            return data
+
+        attrs["clean"] = clean
+        form_class = type(f"{spec.model.__name__}CrmForm", (base,), attrs)
+        kwargs["form"] = form_class
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            for d in definitions:
+                key = f"cf_{d.name}"
+                if key in form.base_fields:
+                    form.base_fields[key].initial = (obj.custom or {}).get(d.name)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        actor, tenant = principal_for(request), request.tenant
+        m2m = {f.name for f in obj._meta.many_to_many}
+        fields = {f.name for f in obj._meta.concrete_fields}
+        data = {k: v for k, v in form.cleaned_data.items()
+                if k in fields and k not in m2m and (not change or k in form.changed_data)}
+        if self.spec.custom_type:
+            data["custom"] = {d: v for d, v in form.cleaned_data.get("custom", {}).items()}
+            if change:  # the form holds the full set: send removals explicitly
+                for name in (type(obj).objects.get(pk=obj.pk).custom or {}):
+                    data["custom"].setdefault(name, None)
+        try:
+            if change:
+                fresh = type(obj).objects.get(pk=obj.pk)
+                saved = services._save(self.spec, actor=actor, tenant=tenant, data=data, instance=fresh)
+            else:
+                saved = services._save(self.spec, actor=actor, tenant=tenant, data=data)
+            obj.pk = saved.pk
+            obj.custom = getattr(saved, "custom", None)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, level=messages.ERROR)
+
+    def delete_model(self, request, obj):
+        try:
+            services._delete(self.spec, actor=principal_for(request), tenant=request.tenant, instance=obj)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, level=messages.ERROR)
+
+    @admin.display(description="Custom fields")
+    def custom_summary(self, obj):
+        return ", ".join(f"{k}: {v}" for k, v in (obj.custom or {}).items()) or "—"
+
+
+@admin.register(Account, site=tenant_admin_site)
+class AccountAdmin(CrmAdmin):
+    spec = services.ACCOUNT
+    list_display = ("name", "phone", "website", "industry", "owner", "custom_summary", "created_at")
+    list_filter = ("industry", "country", "owner")
+    search_fields = ("name", "website", "phone", "email", "external_id")
+
+
+class ListMembershipInline(admin.TabularInline):
+    model = ListMembership
+    extra = 0
+    autocomplete_fields = ("contact",)
+
+
+@admin.register(Contact, site=tenant_admin_site)
+class ContactAdmin(CrmAdmin):
+    spec = services.CONTACT
+    list_display = ("__str__", "email", "phone", "mobile", "account", "owner", "source", "shared_in_directory",
+                    "custom_summary")
+    list_filter = ("shared_in_directory", "source", "country", "owner")
+    search_fields = ("first_name", "last_name", "email", "phone", "mobile", "work_phone", "external_id",
+                     "account__name")
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)
+    actions = ("export_csv", "add_to_list")
+
+    @admin.action(description="Export selected contacts as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["id", "first_name", "last_name", "email", "phone", "mobile", "account", "tags", "custom"])
+        for c in queryset.select_related("account"):
+            writer.writerow([neutralise(str(v)) for v in (
+                c.pk, c.first_name, c.last_name, c.email, c.phone, c.mobile, c.account.name if c.account else "",
+                ";".join(c.tags), json.dumps(c.custom, ensure_ascii=False))])
+        return response
+
+    @admin.action(description="Add selected contacts to a list…")
+    def add_to_list(self, request, queryset):
+        name = request.POST.get("list_name") or "Admin selection"
+        contact_list = ContactList.objects.filter(name=name).first() or services.list_create(
+            actor=principal_for(request), tenant=request.tenant, name=name)
+        added = services.list_add_members(actor=principal_for(request), tenant=request.tenant,
+                                          contact_list=contact_list, contacts=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Added {added} contact(s) to the list {contact_list.name!r}.")
+
+
+@admin.register(Lead, site=tenant_admin_site)
+class LeadAdmin(CrmAdmin):
+    spec = services.LEAD
+    list_display = ("__str__", "company", "email", "phone", "status", "source", "owner", "created_at")
+    list_filter = ("status", "source", "owner")
+    search_fields = ("first_name", "last_name", "company", "email", "phone")
+    readonly_fields = ("converted_at", "converted_contact", "converted_account", "converted_deal")
+    actions = ("convert",)
+
+    @admin.action(description="Convert selected leads (contact + account)")
+    def convert(self, request, queryset):
+        done = 0
+        for lead in queryset:
+            try:
+                services.lead_convert(actor=principal_for(request), tenant=request.tenant, lead=lead)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{lead}: {exc.detail}", level=messages.WARNING)
+        if done:
+            self.message_user(request, f"Converted {done} lead(s).")
+
+
+@admin.register(ContactList, site=tenant_admin_site)
+class ContactListAdmin(CrmAdmin):
+    spec = services.LIST
+    exclude = ()
+    list_display = ("name", "description", "created_at")
+    search_fields = ("name",)
+    inlines = (ListMembershipInline,)
+
+
+@admin.register(CustomField, site=tenant_admin_site)
+class CustomFieldAdmin(CrmAdmin):
+    spec = services.CUSTOM_FIELD
+    exclude = ()
+    list_display = ("label", "name", "object_type", "field_type", "required", "unique", "position")
+    list_filter = ("object_type", "field_type", "required", "unique")
+    search_fields = ("name", "label")
+
+    def delete_model(self, request, obj):
+        try:
+            services.custom_field_delete(actor=principal_for(request), tenant=request.tenant, instance=obj)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, level=messages.ERROR)
+
+
+@admin.register(Activity, site=tenant_admin_site)
+class ActivityAdmin(CrmAdmin):
+    spec = services.ACTIVITY
+    list_display = ("subject", "kind", "occurred_at", "owner", "contact", "account", "deal")
+    list_filter = ("kind", "owner")
+    search_fields = ("subject", "body")
+    autocomplete_fields = ("contact", "account", "lead", "deal")
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(Task, site=tenant_admin_site)
+class TaskAdmin(CrmAdmin):
+    spec = services.TASK
+    list_display = ("title", "due_date", "status", "priority", "assignee", "contact", "deal")
+    list_filter = ("status", "priority", "assignee")
+    search_fields = ("title", "description")
+    autocomplete_fields = ("contact", "account", "lead", "deal")
+    readonly_fields = ("completed_at",)
+
+
+class CampaignMemberInline(admin.TabularInline):
+    model = CampaignMember
+    extra = 0
+    autocomplete_fields = ("contact",)
+    fields = ("contact", "status")
+
+
+@admin.register(Campaign, site=tenant_admin_site)
+class CampaignAdmin(CrmAdmin):
+    spec = services.CAMPAIGN
+    list_display = ("name", "status", "starts_on", "ends_on")
+    list_filter = ("status",)
+    search_fields = ("name", "description")
+    filter_horizontal = ("lists",)
+    inlines = (CampaignMemberInline,)
+
+
+@admin.register(DealStage, site=tenant_admin_site)
+class DealStageAdmin(CrmAdmin):
+    spec = services.DEAL_STAGE
+    exclude = ()
+    list_display = ("name", "position", "probability", "kind")
+    list_editable = ("position", "probability")
+    search_fields = ("name",)
+
+
+@admin.register(Deal, site=tenant_admin_site)
+class DealAdmin(CrmAdmin):
+    spec = services.DEAL
+    list_display = ("name", "stage", "amount", "currency", "account", "contact", "expected_close", "owner")
+    list_filter = ("stage", "currency", "owner")
+    search_fields = ("name", "notes", "account__name")
+    list_select_related = ("stage", "account", "contact")
+    autocomplete_fields = ("account", "contact")
+    readonly_fields = ("closed_at",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        services.ensure_pipeline()
+        return super().get_form(request, obj, **kwargs)
+
+
+@admin.register(ImportMap, site=tenant_admin_site)
+class ImportMapAdmin(CrmAdmin):
+    spec = services.IMPORT_MAP
+    exclude = ()
+    list_display = ("name", "dedupe_on", "on_match", "updated_at")
+    list_filter = ("dedupe_on", "on_match")
+    search_fields = ("name", "description")
+
+
+# --- the import flow ---------------------------------------------------------------------------
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV (comma, semicolon or tab; UTF-8, UTF-16 or Latin-1), up to 50 MiB.")
+    import_map = forms.ModelChoiceField(queryset=ImportMap.objects.none(), required=False,
+                                        help_text="Start from a saved map (optional).")
+    encoding = forms.CharField(required=False, help_text="Leave empty to detect.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["import_map"].queryset = ImportMap.objects.all()
+
+
+@admin.register(ImportJob, site=tenant_admin_site)
+class ImportJobAdmin(ScopedModelAdmin):
+    list_display = ("__str__", "status", "progress_bar", "created_count", "updated_count", "skipped_count",
+                    "error_count", "actor_label", "created_at")
+    list_filter = ("status", "mode")
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+    actions = ("undo",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("upload/", wrap(self.upload_view), name="crm_importjob_upload"),
+            path("<int:pk>/map/", wrap(self.map_view), name="crm_importjob_map"),
+            path("<int:pk>/progress/", wrap(self.progress_view), name="crm_importjob_progress"),
+            path("<int:pk>/status.json", wrap(self.status_view), name="crm_importjob_status"),
+            path("<int:pk>/errors.csv", wrap(self.errors_view), name="crm_importjob_errors"),
+        ] + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("tenant_admin:crm_importjob_upload"))
+
+    @admin.display(description="Progress")
+    def progress_bar(self, obj):
+        return format_html('<progress max="100" value="{}"></progress> {}%', obj.percent, obj.percent)
+
+    @admin.action(description="Undo (delete the contacts these imports created)")
+    def undo(self, request, queryset):
+        for job in queryset:
+            try:
+                imports.import_undo(actor=principal_for(request), tenant=request.tenant, job=job)
+                self.message_user(request, f"{job}: undone.")
+            except DomainError as exc:
+                self.message_user(request, f"{job}: {exc.detail}", level=messages.WARNING)
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def upload_view(self, request):
+        if not self.has_add_permission(request):
+            return HttpResponse(status=403)
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = imports.import_upload(
+                    actor=principal_for(request), tenant=request.tenant, upload=upload, file_name=upload.name,
+                    encoding=form.cleaned_data["encoding"], import_map=form.cleaned_data["import_map"],
+                    status=ImportJob.Status.DRAFT)
+            except DomainError as exc:
+                form.add_error("file", exc.detail)
+            else:
+                return HttpResponseRedirect(reverse("tenant_admin:crm_importjob_map", args=[job.pk]))
+        return TemplateResponse(request, "admin/crm/import_upload.html",
+                                self._context(request, form=form, title="Import contacts: upload"))
+
+    def map_view(self, request, pk):
+        job = get_object_or_404(ImportJob, pk=pk)
+        if job.status != ImportJob.Status.DRAFT:
+            return HttpResponseRedirect(reverse("tenant_admin:crm_importjob_progress", args=[job.pk]))
+        columns, error = dict(job.columns), ""
+        dedupe_on, on_match, mode = job.dedupe_on, job.on_match, job.mode
+        if request.method == "POST":
+            columns = {}
+            for header in job.columns:
+                key = f"col_{list(job.columns).index(header)}"
+                columns[header] = {"field": request.POST.get(f"{key}_field", ""),
+                                   "transforms": request.POST.getlist(f"{key}_transforms"),
+                                   "default": request.POST.get(f"{key}_default", ""),
+                                   "date_format": request.POST.get(f"{key}_date_format", "")}
+                if columns[header]["field"] and not columns[header]["transforms"]:
+                    columns[header]["transforms"] = ["trim"]
+            dedupe_on = request.POST.get("dedupe_on", dedupe_on)
+            on_match = request.POST.get("on_match", on_match)
+            mode = request.POST.get("mode", mode)
+            try:
+                imports.import_configure(actor=principal_for(request), tenant=request.tenant, job=job,
+                                         columns=columns, dedupe_on=dedupe_on, on_match=on_match, mode=mode)
+                if request.POST.get("save_map"):
+                    with transaction.atomic():
+                        services.import_map_create(actor=principal_for(request), tenant=request.tenant,
+                                                   name=request.POST["save_map"][:100], columns=job.columns,
+                                                   dedupe_on=dedupe_on, on_match=on_match)
+                if "confirm" in request.POST:
+                    with transaction.atomic():
+                        imports.import_queue(actor=principal_for(request), tenant=request.tenant, job=job)
+                    return HttpResponseRedirect(reverse("tenant_admin:crm_importjob_progress", args=[job.pk]))
+            except DomainError as exc:
+                error = exc.detail + "".join(f" {k}: {'; '.join(e['message'] for e in v)}"
+                                             for k, v in (exc.errors or {}).items())
+        preview = None
+        if not error:
+            try:
+                preview = imports.import_preview(tenant=request.tenant, job=job)
+            except DomainError as exc:
+                error = exc.detail
+        fields = [("", "— ignore —")] + [(k, label) for k, (label, _) in CONTACT_FIELDS.items()] + [
+            (f"cf:{d.name}", f"Custom: {d.label}") for d in customfields.definitions("contact")]
+        rows = [{"index": i, "header": h, "spec": spec} for i, (h, spec) in enumerate(columns.items())]
+        sample_fields = sorted({k for r in (preview or {}).get("sample", []) for k in r["values"]})
+        return TemplateResponse(request, "admin/crm/import_map.html", self._context(
+            request, job=job, rows=rows, fields=fields, transforms=sorted(TRANSFORMS - {"default", "date"}),
+            preview=preview, error=error, dedupe_on=dedupe_on, on_match=on_match, mode=mode,
+            sample_fields=sample_fields, dedupe_choices=ImportMap.DedupeOn.choices,
+            match_choices=ImportMap.OnMatch.choices, mode_choices=ImportJob.Mode.choices,
+            title=f"Import contacts: map and preview {job.file_name}"))
+
+    def progress_view(self, request, pk):
+        job = get_object_or_404(ImportJob, pk=pk)
+        return TemplateResponse(request, "admin/crm/import_progress.html", self._context(
+            request, job=job, status_url=f"/api/crm-imports/{request.tenant.slug}/{job.pk}/",
+            title=f"Import {job.pk}: {job.file_name}"))
+
+    def status_view(self, request, pk):
+        from apps.crm.api.serializers import ImportJobSerializer
+
+        job = get_object_or_404(ImportJob, pk=pk)
+        return JsonResponse(ImportJobSerializer(job, context={"tenant": request.tenant}).data)
+
+    def errors_view(self, request, pk):
+        job = get_object_or_404(ImportJob, pk=pk)
+        response = HttpResponse("".join(imports.error_rows(job)), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+        return response

@@ -1,0 +1,147 @@
+"""What is in the bytes: the encoding, or a clear reason why it is not a CSV file at all.
+
+One pass over the file (while it is being stored): a BOM decides (UTF-8, UTF-16); otherwise the
+whole file is checked as UTF-8 with an incremental decoder, and if that fails charset-normalizer
+names the legacy encoding (cp1252/Latin-1 in practice), falling back to Latin-1, which decodes
+any byte. NUL bytes without UTF-16, or known signatures (ZIP/XLSX, XLS, PDF, images), mean a
+binary file.
+"""
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+SAMPLE_BYTES = 64 * 1024
+
+SIGNATURES = [
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+]
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported; the message tells the user what to do."""
+
+    def __init__(self, message: str, code: str = "import_file_invalid"):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class FileInfo:
+    encoding: str
+    size: int
+    sample: bytes
+    lines: int = 0  # newline count: an estimate of the rows, exact unless cells hold newlines
+
+
+def _normal_codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ImportFileError(f"Unknown encoding {name!r}. Use e.g. utf-8, utf-16, latin-1 or cp1252.") from None
+
+
+class Inspector:
+    """Feed the file's chunks in order; ``finish()`` returns a ``FileInfo`` or raises."""
+
+    def __init__(self, declared: str = ""):
+        self.declared = _normal_codec(declared) if declared else ""
+        self.size = 0
+        self.lines = 0
+        self._last = b""
+        self.sample = bytearray()
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._utf8_ok = True
+        self._checked_start = False
+        self._bom: str | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        self.lines += chunk.count(b"\n")
+        if chunk:
+            self._last = chunk[-1:]
+        if len(self.sample) < SAMPLE_BYTES:
+            self.sample += chunk[:SAMPLE_BYTES - len(self.sample)]
+        if not self._checked_start and len(self.sample) >= min(SAMPLE_BYTES, 4096):
+            self._check_start()
+        if self._utf8_ok and not self.declared and self._bom in (None, "utf-8-sig"):
+            try:
+                self._utf8.decode(chunk)
+            except UnicodeDecodeError:
+                self._utf8_ok = False
+
+    def _check_start(self) -> None:
+        self._checked_start = True
+        head = bytes(self.sample)
+        if head.startswith(codecs.BOM_UTF8):
+            self._bom = "utf-8-sig"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self._bom = "utf-16"
+        if self._bom is None and not self.declared:
+            for magic, what in SIGNATURES:
+                if head.startswith(magic):
+                    raise ImportFileError(f"This is {what}, not a CSV file. Save or export it as CSV first.",
+                                          code="import_file_invalid")
+
+    def finish(self) -> FileInfo:
+        if not self._checked_start:
+            self._check_start()
+        sample = bytes(self.sample)
+        body = sample
+        for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            if body.startswith(bom):
+                body = body[len(bom):]
+        if not body.strip(b" \t\r\n\x00"):
+            raise ImportFileError("The file is empty.", code="import_file_invalid")
+        if self.declared:
+            encoding = self.declared
+        elif self._bom:
+            encoding = self._bom
+        else:
+            encoding = self._guess(sample)
+        if not encoding.startswith("utf-16") and not encoding.startswith("utf_16"):
+            nul = sample.count(b"\x00")
+            controls = sum(sample.count(bytes([c])) for c in range(1, 32) if c not in (9, 10, 13))
+            if nul or controls > max(8, len(sample) // 100):
+                raise ImportFileError("This looks like a binary file, not CSV text. Export the data as CSV "
+                                      "(comma, semicolon or tab separated) and upload that.", code="import_file_invalid")
+        return FileInfo(encoding=encoding, size=self.size, sample=sample,
+                        lines=self.lines + (0 if self._last in (b"\n", b"\x00") else 1))
+
+    def _guess(self, sample: bytes) -> str:
+        # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+        if len(sample) >= 4:
+            even, odd = sample[0::2], sample[1::2]
+            if odd.count(0) > len(odd) * 0.4 and even.count(0) < len(even) * 0.05:
+                return "utf-16-le"
+            if even.count(0) > len(even) * 0.4 and odd.count(0) < len(odd) * 0.05:
+                return "utf-16-be"
+        if self._utf8_ok:
+            try:
+                self._utf8.decode(b"", final=True)
+                return "utf-8"
+            except UnicodeDecodeError:
+                pass
+        try:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(sample).best()
+            guess = _normal_codec(best.encoding) if best is not None else ""
+        except Exception:  # a detector failure must not fail the import: Latin-1 reads any byte
+            guess = ""
+        # A file that is not UTF-8 is, in CRM exports, a Windows/ISO Western file; cp1252 is the
+        # superset users mean by "Latin-1" (curly quotes, the euro sign) but it leaves 5 bytes
+        # undefined, so files using those fall back to latin-1.
+        if guess in ("", "utf-8", "ascii") or guess.startswith(("utf", "mac")):
+            guess = "cp1252"
+        try:
+            sample.decode(guess)
+        except (UnicodeDecodeError, LookupError):
+            guess = "latin-1"
+        return guess

@@ -1,0 +1,417 @@
+"""Import services: start (store + check), run (the worker's part), preview, undo, error CSV.
+
+Limits (settings, with these defaults):
+    CRM_IMPORT_MAX_BYTES     50 MiB   larger uploads are refused with 413 payload_too_large
+    CRM_IMPORT_INLINE_BYTES  256 KiB  files up to this size import inside the request (201);
+                                      larger ones run as a Celery job (202 + status URL)
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.audit.models import AuditEntry
+from apps.audit.services import snapshot
+from apps.crm import customfields
+from apps.crm.importer import engine
+from apps.crm.importer.decoding import FileInfo, ImportFileError, Inspector
+from apps.crm.importer.source import iter_stored, iter_upload, store_chunks
+from apps.crm.models import Account, Contact, ImportJob, ImportMap
+from thirdlane.api.errors import Conflict, DomainError
+from thirdlane.context import current_request_id, request_id_var
+from thirdlane.services import record_change
+
+logger = logging.getLogger(__name__)
+
+
+def max_bytes() -> int:
+    return getattr(settings, "CRM_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+
+
+def inline_bytes() -> int:
+    return getattr(settings, "CRM_IMPORT_INLINE_BYTES", 256 * 1024)
+
+
+@dataclass(frozen=True)
+class JobActor:
+    """Who started a job, as audit and events need it, rebuilt in the worker."""
+
+    kind: str
+    id: int | None
+    label: str
+
+
+def _file_error(exc: ImportFileError) -> DomainError:
+    return DomainError(str(exc), code=exc.code, field="file")
+
+
+def _inspect(chunks: Iterable[bytes], encoding: str, sink=None) -> FileInfo:
+    try:
+        inspector = Inspector(encoding)
+    except ImportFileError as exc:
+        raise DomainError(str(exc), code="validation_error", field="encoding") from None
+    size_limit = max_bytes()
+
+    def feed() -> Iterator[bytes]:
+        for chunk in chunks:
+            inspector.feed(chunk)
+            if inspector.size > size_limit:
+                raise DomainError(f"The file is larger than {size_limit // (1024 * 1024)} MiB. Split it into "
+                                  "smaller files.", code="payload_too_large", field="file")
+            yield chunk
+
+    if sink is None:
+        for _ in feed():
+            pass
+    else:
+        sink(feed())
+    try:
+        return inspector.finish()
+    except ImportFileError as exc:
+        raise _file_error(exc) from None
+
+
+def _options(tenant, *, columns=None, import_map: ImportMap | None = None, dedupe_on=None, on_match=None,
+             mode=None, delimiter: str = "") -> engine.Options:
+    if columns is None and import_map is not None:
+        columns = import_map.columns or None
+    return engine.Options(
+        columns=columns,
+        dedupe_on=dedupe_on or (import_map.dedupe_on if import_map else ImportMap.DedupeOn.EMAIL),
+        on_match=on_match or (import_map.on_match if import_map else ImportMap.OnMatch.UPDATE),
+        mode=mode or ImportJob.Mode.COMMIT_VALID, delimiter=delimiter or "",
+        region=getattr(tenant, "default_region", "") or "US")
+
+
+def _quick_check(info: FileInfo, options: engine.Options) -> tuple[str, list[str], dict]:
+    """Header-level problems answer at once (400), before any job runs."""
+    try:
+        delimiter = engine.detect_delimiter(info, options.delimiter)
+        text = info.sample.decode(info.encoding, errors="replace")
+        if len(info.sample) < info.size:
+            text = text[:text.rfind("\n") + 1] or text
+        reader = csv.reader(io.StringIO(text, newline=""), dialect=engine.make_dialect(delimiter))
+        headers = engine.read_header(reader)
+        defs = customfields.definitions("contact")
+        engine.check_header(headers, defs, explicit_map=options.columns is not None)
+        columns, _ = engine.resolve_columns(headers, options.columns, defs)
+    except ImportFileError as exc:
+        raise _file_error(exc) from None
+    except csv.Error as exc:
+        raise DomainError(f"The CSV cannot be read: {exc}.", code="import_file_invalid", field="file") from None
+    if options.on_match == "create" and options.dedupe_on in ("email", "external_id"):
+        raise DomainError(f"Contacts' {options.dedupe_on} is unique: on a match choose update or skip.",
+                          code="validation_error", field="on_match")
+    return delimiter, headers, columns
+
+
+def import_upload(*, actor, tenant, upload, file_name: str = "", encoding: str = "", columns=None,
+                  import_map: ImportMap | None = None, dedupe_on=None, on_match=None, mode=None,
+                  delimiter: str = "", status: str = ImportJob.Status.QUEUED) -> ImportJob:
+    """Store the file and create the job (``queued``, or ``draft`` for the admin's map step)."""
+    options = _options(tenant, columns=columns, import_map=import_map, dedupe_on=dedupe_on, on_match=on_match,
+                       mode=mode, delimiter=delimiter)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            status=status, mode=options.mode, import_map=import_map, dedupe_on=options.dedupe_on,
+            on_match=options.on_match, file_name=(file_name or getattr(upload, "name", "") or "upload.csv")[:255],
+            actor_kind=getattr(actor, "kind", "system"), actor_id=getattr(actor, "id", None),
+            actor_label=getattr(actor, "label", "system")[:150], request_id=current_request_id() or "")
+        info = _inspect(iter_upload(upload), encoding, sink=lambda chunks: store_chunks(job.pk, chunks))
+        job.delimiter, headers, resolved = _quick_check(info, options)
+        job.encoding, job.size_bytes = info.encoding, info.size
+        # Progress total until the job has read the file: lines minus the header (an estimate
+        # only when quoted cells hold newlines; the job sets the exact count when it finishes).
+        job.rows_total = max(0, info.lines - 1)
+        job.columns = resolved if options.columns is not None or status != ImportJob.Status.DRAFT else resolved
+        job.save()
+        record_change(actor=actor, action=AuditEntry.Action.CREATE, instance=job, tenant=tenant, verb="import_started")
+    return job
+
+
+def import_configure(*, actor, tenant, job: ImportJob, columns: dict, dedupe_on: str, on_match: str,
+                     mode: str) -> ImportJob:
+    """The admin's map step: change a draft job's map and rules."""
+    if job.status != ImportJob.Status.DRAFT:
+        raise Conflict("Only an import that has not started can be changed.")
+    info = FileInfo(job.encoding, job.size_bytes, _stored_sample(job))
+    options = engine.Options(columns=columns, dedupe_on=dedupe_on, on_match=on_match, mode=mode,
+                             delimiter=job.delimiter, region=tenant.default_region or "US")
+    _, _, resolved = _quick_check(info, options)
+    job.columns, job.dedupe_on, job.on_match, job.mode = resolved, dedupe_on, on_match, mode
+    job.save(update_fields=["columns", "dedupe_on", "on_match", "mode"])
+    return job
+
+
+def _stored_sample(job: ImportJob) -> bytes:
+    from apps.crm.importer.decoding import SAMPLE_BYTES
+
+    sample = bytearray()
+    for chunk in iter_stored(job.pk):
+        sample += chunk
+        if len(sample) >= SAMPLE_BYTES:
+            break
+    return bytes(sample[:SAMPLE_BYTES])
+
+
+def import_queue(*, actor, tenant, job: ImportJob) -> ImportJob:
+    """Hand a stored job to the worker once the surrounding transaction commits."""
+    from apps.crm.tasks import run_import
+
+    if job.status not in (ImportJob.Status.DRAFT, ImportJob.Status.QUEUED):
+        raise Conflict("This import has already run.")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    job.status = ImportJob.Status.QUEUED
+    tenant_id, job_id = tenant.pk, job.pk
+    transaction.on_commit(lambda: run_import.delay(tenant_id, job_id))
+    return job
+
+
+def _progress(job_id: int, **fields) -> None:
+    ImportJob.objects.filter(pk=job_id).update(**fields)
+
+
+def import_run(*, tenant, job_id: int) -> ImportJob:
+    """Run a queued job in the current (tenant) schema: the body of the Celery task.
+
+    Reading and staging happen outside any transaction (progress is visible to the status
+    endpoint as it goes); the writes and the one ``crm.import.completed`` event commit together.
+    """
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.DRAFT):
+        return job
+    token = request_id_var.set(job.request_id or current_request_id())
+    actor = JobActor(job.actor_kind or "system", job.actor_id, job.actor_label or "system")
+    try:
+        _progress(job.pk, status=ImportJob.Status.RUNNING, phase="reading", started_at=timezone.now())
+        info = FileInfo(job.encoding, job.size_bytes, _stored_sample(job))
+        options = engine.Options(columns=job.columns or None, dedupe_on=job.dedupe_on, on_match=job.on_match,
+                                 mode=job.mode, delimiter=job.delimiter, region=tenant.default_region or "US")
+        def finish(outcome: engine.Outcome) -> None:
+            job.refresh_from_db()
+            _finish(job, outcome, actor=actor, tenant=tenant)
+
+        run = engine.ImportRun(chunks=lambda: iter_stored(job.pk), info=info, options=options,
+                               sink=engine.IssueSink(job.pk), job_id=job.pk, commit=True,
+                               progress=lambda done: _progress(job.pk, rows_done=done), on_written=finish)
+        try:
+            outcome = run.run()
+            if not outcome.committed:  # all-or-nothing with errors: the result alone
+                with transaction.atomic():
+                    finish(outcome)
+        finally:
+            run.drop_stage()
+    except ImportFileError as exc:
+        job.refresh_from_db()
+        with transaction.atomic():
+            job.status, job.phase, job.error_message = ImportJob.Status.FAILED, "", str(exc)
+            job.finished_at = timezone.now()
+            job.save()
+            _event(job, actor=actor, tenant=tenant)
+    except Exception:
+        logger.exception("import %s failed", job_id)
+        _progress(job_id, status=ImportJob.Status.FAILED, phase="", finished_at=timezone.now(),
+                  error_message="Unexpected error while importing; nothing was written. Quote the job id when "
+                                "reporting it.")
+        raise
+    finally:
+        request_id_var.reset(token)
+    return ImportJob.objects.get(pk=job_id)
+
+
+def _finish(job: ImportJob, outcome: engine.Outcome, *, actor, tenant) -> None:
+    job.rows_total = outcome.rows
+    job.rows_done = outcome.rows
+    job.created_count, job.updated_count = outcome.created, outcome.updated
+    job.skipped_count, job.error_count = outcome.skipped, outcome.errors
+    job.finished_at = timezone.now()
+    job.phase = ""
+    logger.info("import %s: %s rows, timings %s", job.pk, outcome.rows,
+                {k: round(v, 3) for k, v in outcome.timings.items()})
+    if outcome.committed:
+        job.status = ImportJob.Status.COMPLETED
+    else:
+        job.status = ImportJob.Status.FAILED
+        job.error_message = (f"{outcome.errors} row(s) have errors, so nothing was imported (all-or-nothing). "
+                             "Download the error file, fix the rows and import again.")
+    job.save()
+    _event(job, actor=actor, tenant=tenant, accounts_created=outcome.accounts_created)
+
+
+def job_payload(job: ImportJob, tenant) -> dict:
+    return {"id": job.pk, "status": job.status, "mode": job.mode, "file_name": job.file_name,
+            "rows": job.rows_total or 0, "created": job.created_count, "updated": job.updated_count,
+            "skipped": job.skipped_count, "errors": job.error_count,
+            "url": f"/api/crm-imports/{tenant.slug}/{job.pk}/"}
+
+
+def _event(job: ImportJob, *, actor, tenant, **extra) -> None:
+    record_change(actor=actor, action=AuditEntry.Action.UPDATE, instance=job, tenant=tenant, verb="import_completed",
+                  event_type="crm.import.completed", event_data={**job_payload(job, tenant), **extra})
+
+
+def import_preview(*, tenant, upload=None, job: ImportJob | None = None, encoding: str = "", columns=None,
+                   import_map: ImportMap | None = None, dedupe_on=None, on_match=None, mode=None,
+                   delimiter: str = "", sample_rows: int = 20) -> dict:
+    """What an import of this file would do. Runs the real pipeline and rolls it back: writes nothing."""
+    if job is not None:
+        info = FileInfo(job.encoding, job.size_bytes, _stored_sample(job))
+        chunks = lambda: iter_stored(job.pk)  # noqa: E731
+        options = engine.Options(columns=columns if columns is not None else (job.columns or None),
+                                 dedupe_on=dedupe_on or job.dedupe_on, on_match=on_match or job.on_match,
+                                 mode=mode or job.mode, delimiter=job.delimiter,
+                                 region=tenant.default_region or "US")
+    else:
+        info = _inspect(iter_upload(upload), encoding)
+        chunks = lambda: iter_upload(upload)  # noqa: E731
+        options = _options(tenant, columns=columns, import_map=import_map, dedupe_on=dedupe_on, on_match=on_match,
+                           mode=mode, delimiter=delimiter)
+    _quick_check(info, options)
+    run = engine.ImportRun(chunks=chunks, info=info, options=options, sink=engine.IssueSink(None), commit=False,
+                           sample_rows=sample_rows)
+    try:
+        with transaction.atomic():
+            try:
+                outcome = run.run()
+            finally:
+                run.drop_stage()
+            transaction.set_rollback(True)
+    except ImportFileError as exc:
+        raise _file_error(exc) from None
+    from apps.crm.importer.rows import STAGE_COLUMNS
+
+    names = [name for name, _ in STAGE_COLUMNS]
+    sample = []
+    for values in outcome.sample:
+        row = {k: v for k, v in zip(names, values) if v is not None and k not in ("row_no", "line_no", "phone_key")}
+        if "account_name" in row:
+            row["account"] = row.pop("account_name")
+        if "custom" in row:
+            import json
+
+            row["custom"] = json.loads(row["custom"])
+        sample.append({"row": values[0], "values": row})
+    return {
+        "encoding": outcome.encoding, "delimiter": {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+            outcome.delimiter, outcome.delimiter),
+        "columns": outcome.headers, "mapping": outcome.columns, "ignored_columns": outcome.ignored_columns,
+        "dedupe_on": options.dedupe_on, "on_match": options.on_match, "mode": options.mode,
+        "rows": outcome.rows,
+        "summary": {"create": outcome.to_create, "update": outcome.to_update if options.on_match == "update" else 0,
+                    "skip": outcome.skipped, "error": outcome.errors},
+        "errors_by_column": outcome.errors_by_column, "issues": outcome.issues, "sample": sample,
+    }
+
+
+# --- undo ----------------------------------------------------------------------------------------
+def _delete_with_dependents(model, where: str, params: list) -> int:
+    """Delete rows of ``model`` matching ``where`` with set-based SQL, applying each relation's
+    on_delete rule (CASCADE, SET_NULL) to the objects that point at them. PROTECT refuses."""
+    from django.db import models as m
+
+    table = model._meta.db_table
+    ids = f"SELECT id FROM {table} WHERE {where}"
+    with connection.cursor() as cursor:
+        for rel in model._meta.related_objects:
+            if rel.many_to_many or not rel.field.concrete:
+                continue
+            related_table = rel.related_model._meta.db_table
+            column = rel.field.column
+            rule = rel.on_delete
+            if rule is m.CASCADE:
+                cursor.execute(f"DELETE FROM {related_table} WHERE {column} IN ({ids})", params)
+            elif rule is m.SET_NULL:
+                cursor.execute(f"UPDATE {related_table} SET {column} = NULL WHERE {column} IN ({ids})", params)
+            elif rule in (m.PROTECT, m.RESTRICT):
+                cursor.execute(f"SELECT 1 FROM {related_table} WHERE {column} IN ({ids}) LIMIT 1", params)
+                if cursor.fetchone():
+                    raise Conflict(f"Some {model._meta.verbose_name_plural} created by the import are used by "
+                                   f"{rel.related_model._meta.verbose_name_plural}.", code="import_not_undoable")
+        cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+        return cursor.rowcount
+
+
+@transaction.atomic
+def import_undo(*, actor, tenant, job: ImportJob) -> ImportJob:
+    """Delete the contacts (and the accounts no one else uses) that the import created.
+
+    Contacts the import updated keep their new values: undo removes what the import added.
+    """
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.COMPLETED:
+        raise Conflict(f"Only a completed import can be undone (this one is {job.status}).",
+                       code="import_not_undoable")
+    before = snapshot(job)
+    deleted = _delete_with_dependents(Contact, "created_by_import_id = %s", [job.pk])
+    accounts = _delete_with_dependents(
+        Account, "created_by_import_id = %s AND NOT EXISTS (SELECT 1 FROM crm_contact c WHERE c.account_id = "
+                 "crm_account.id)", [job.pk])
+    job.status, job.undone_at = ImportJob.Status.UNDONE, timezone.now()
+    job.save(update_fields=["status", "undone_at"])
+    record_change(actor=actor, action=AuditEntry.Action.UPDATE, instance=job, before=before, tenant=tenant,
+                  verb="import_undone", event_type="crm.import.undone",
+                  event_data={**job_payload(job, tenant), "deleted": deleted, "accounts_deleted": accounts})
+    return job
+
+
+@transaction.atomic
+def import_delete(*, actor, tenant, instance: ImportJob) -> None:
+    if instance.status in (ImportJob.Status.RUNNING,):
+        raise Conflict("A running import cannot be deleted.", code="import_not_undoable")
+    before = snapshot(instance)
+    pk = instance.pk
+    instance.delete()
+    instance.pk = pk
+    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=instance, before=before, tenant=tenant)
+
+
+# --- error CSV -----------------------------------------------------------------------------------
+def error_rows(job: ImportJob) -> Iterator[str]:
+    """The error file: the header, then each refused or skipped row as it was in the file, with
+    ``row``, ``level`` and ``errors`` columns. Cells that a spreadsheet would run as formulas are
+    neutralised (a leading apostrophe). Streams: memory holds one row and the issue index."""
+    from apps.crm.importer.dialect import make_dialect
+
+    issues = {}
+    for row, level, messages in job.issues.order_by("row").values_list("row", "level", "messages").iterator(2000):
+        issues[row] = (level, "; ".join(
+            (f"{m['column']}: " if m.get("column") else "") + m.get("message", "") for m in messages))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return value
+
+    text = engine.open_text(iter_stored(job.pk), job.encoding)
+    reader = csv.reader(text, dialect=make_dialect(job.delimiter or ","))
+    header = next(reader, None)
+    if header is None:
+        return
+    header = [h.lstrip("\ufeff") for h in header]
+    writer.writerow(["row", "level", "errors", *map(engine.neutralise, header)])
+    yield flush()
+    if not issues:
+        return
+    last = max(issues)
+    row_no = 0
+    try:
+        for cells in reader:
+            row_no += 1
+            if row_no in issues:
+                level, message = issues[row_no]
+                writer.writerow([row_no, level, engine.neutralise(message), *map(engine.neutralise, cells)])
+                yield flush()
+            if row_no >= last:
+                break
+    except (UnicodeDecodeError, csv.Error):
+        return

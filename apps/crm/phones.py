@@ -1,0 +1,103 @@
+"""Phone numbers in E.164, read with the tenant's default region (``phonenumbers``).
+
+``PhoneNormalizer`` is what imports use; parsing is the most expensive thing done per row, so:
+- answers are cached per raw string (files repeat switchboard numbers);
+- for tenants in the North American Numbering Plan, plainly formatted 10/11-digit numbers
+  ("(415) 555-0100", "+1 415 555 0100", "1-415-555-0100") skip the general parser: the digits
+  are the national number, and validity is asked of ``phonenumbers`` once per 6-digit prefix
+  (area code + exchange). Validity there does not depend on the last four digits (NANP
+  metadata patterns end in free digits; tests/crm/test_phones.py checks the fast path against
+  ``to_e164`` on random numbers). Anything else goes through ``to_e164``.
+"""
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+_E164 = phonenumbers.PhoneNumberFormat.E164
+
+
+class PhoneError(ValueError):
+    pass
+
+
+def to_e164(raw: str, region: str = "US") -> str:
+    """``'(415) 555-0100'`` with region US -> ``'+14155550100'``. Empty stays empty.
+
+    Raises ``PhoneError`` with a message fit for an end user when the number is not valid.
+    """
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region or "US")
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneError(f"{raw!r} is not a phone number ({_reason(exc)}).") from None
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneError(f"{raw!r} is not a valid phone number for region {region or 'US'} "
+                         "(give it in international format, e.g. +44 20 7946 0000).")
+    return phonenumbers.format_number(number, _E164)
+
+
+def _reason(exc: phonenumbers.NumberParseException) -> str:
+    return {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+        phonenumbers.NumberParseException.NOT_A_NUMBER: "not a number",
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+        phonenumbers.NumberParseException.TOO_LONG: "too long",
+    }.get(exc.error_type, "unreadable")
+
+
+_PLAIN = re.compile(r"^\+?[\d\s().\-]{10,20}$")
+_NOT_DIGITS = str.maketrans("", "", " ().-+\t\u00a0")
+
+
+class PhoneNormalizer:
+    """``to_e164`` with a NANP fast path and bounded caches (valid numbers and errors alike)."""
+
+    def __init__(self, region: str = "US", max_entries: int = 50_000):
+        self.region = region or "US"
+        self.max_entries = max_entries
+        self._cache: dict[str, str | PhoneError] = {}
+        self._nanp = phonenumbers.country_code_for_region(self.region) == 1
+        self._prefix_valid: dict[str, bool] = {}
+
+    def fast(self, raw: str) -> str | None:
+        """E.164 for a plainly written NANP number, or None (then the general parser decides)."""
+        if not self._nanp or not _PLAIN.match(raw) or "+" in raw[1:]:
+            return None
+        digits = raw.translate(_NOT_DIGITS)
+        if not digits.isdigit():
+            return None
+        if len(digits) == 11 and digits[0] == "1":
+            digits = digits[1:]
+        elif len(digits) != 10 or raw[0] == "+":
+            return None
+        if digits[0] in "01" or digits[3] in "01":
+            return None
+        prefix = digits[:6]
+        valid = self._prefix_valid.get(prefix)
+        if valid is None:
+            valid = phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1,
+                                                                          national_number=int(digits)))
+            self._prefix_valid[prefix] = valid
+        return "+1" + digits if valid else None
+
+    def __call__(self, raw: str) -> str:
+        hit = self._cache.get(raw)
+        if hit is None:
+            hit = self.fast(raw)
+            if hit is not None:
+                return hit
+            try:
+                hit = to_e164(raw, self.region)
+            except PhoneError as exc:
+                hit = exc
+            if len(self._cache) >= self.max_entries:
+                self._cache.clear()  # bounded memory whatever the file
+            self._cache[raw] = hit
+        if isinstance(hit, PhoneError):
+            raise hit
+        return hit

@@ -1,0 +1,3 @@
+BEAT_SCHEDULE = {
+    "crm-purge-import-files": {"task": "crm.purge_import_files", "schedule": 6 * 3600.0},
+}

@@ -1,0 +1,315 @@
+#!/usr/bin/env python
+"""CRM contact import (issue #4): our fast path against django-import-export and raw COPY.
+
+    .venv/bin/python bench/crm_import.py [--rows 100000] [--existing 50000] [--big-rows 1000000] [--keep]
+                                          [--skip-baseline] [--skip-big]
+
+In a dedicated database (thirdlane_bench_crm_import, recreated each run, dropped unless --keep),
+with 127.0.0.1 only:
+
+  file      --rows contacts: First Name, Last Name, E-mail, Phone (mixed national/international
+            formats), Company (2,000 names), City, Tier (a contact custom field of type choice).
+            Half of the e-mails belong to --existing contacts already in the tenant.
+  ours      end to end, as the import job does it: store the upload, detect encoding/delimiter,
+            suggest the map, parse, normalise phones to E.164, validate the custom field, COPY to a
+            temp table, dedupe on e-mail (update the existing half), create accounts, insert the rest.
+  baseline  django-import-export 4: a ModelResource with use_bulk=True (batch 1,000),
+            import_id_fields=("email",), the same phone normalisation and custom field in
+            before_import_row, companies through a cached get-or-create. Same file, another tenant
+            with the same existing contacts.
+  copy      COPY of the raw file into a bare table of text columns (the physical floor).
+  big       a --big-rows file (unique e-mails) imported by ours in a child process; its peak RSS
+            (ru_maxrss of the child, which includes Django itself) is reported.
+
+Targets (issue #4): ours >= 25,000 rows/s; ours >= 10x the baseline; big file peak < 300 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB = "thirdlane_bench_crm_import"
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB}")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdlane.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("DB_CONN_MAX_AGE", "600")
+
+FIRST = ("Ann", "Bob", "Carla", "Dev", "Elena", "Frank", "Grace", "Hiro", "Ines", "Jon", "Kofi", "Lena", "Marco",
+         "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wen", "Xavi", "Yara", "Zoë")
+LAST = ("Smith", "Jones", "García", "Brown", "Miller", "Davis", "López", "Wilson", "Anderson", "Taylor", "Moore",
+        "Martin", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Young", "Walker", "Müller", "O'Brien")
+CITIES = ("New York", "Chicago", "Austin", "Seattle", "Boston", "Denver", "Miami", "Portland", "Atlanta", "Phoenix")
+AREAS = (201, 212, 213, 305, 312, 415, 503, 512, 617, 646, 702, 713, 718, 805, 917, 206, 303, 404, 602, 619)
+TIERS = ("gold", "silver", "bronze")
+HEADER = ["First Name", "Last Name", "E-mail", "Phone", "Company", "City", "Tier"]
+
+
+def recreate_database(drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{DB}"')
+
+
+def phone(rng: random.Random) -> str:
+    a, b, c = rng.choice(AREAS), rng.randint(200, 999), rng.randint(0, 9999)
+    return rng.choice(("({a}) {b}-{c:04d}", "+1 {a} {b} {c:04d}", "{a}.{b}.{c:04d}", "+1{a}{b}{c:04d}",
+                       "1-{a}-{b}-{c:04d}")).format(a=a, b=b, c=c)
+
+
+def write_file(path: Path, rows: int, existing: int, seed: int = 7) -> int:
+    """Half the rows reuse an existing contact's e-mail (when there are existing contacts)."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            n = i // 2 if existing and i % 2 == 0 and i // 2 < existing else existing + i
+            writer.writerow([rng.choice(FIRST), rng.choice(LAST), f"user{n}@example.com", phone(rng),
+                             f"Company {rng.randint(1, 2000)}", rng.choice(CITIES), rng.choice(TIERS)])
+    return path.stat().st_size
+
+
+def django_setup() -> None:
+    import django
+
+    django.setup()
+
+
+def make_tenant(slug: str):
+    from apps.accounts.principal import Principal
+    from apps.tenants.models import Reseller
+    from apps.tenants.services import reseller_create, tenant_create
+
+    actor = Principal.system("bench")
+    reseller = Reseller.objects.filter(slug="bench").first() or reseller_create(actor=actor, name="Bench",
+                                                                               slug="bench")
+    return tenant_create(actor=actor, slug=slug, name=slug.title(), reseller=reseller)
+
+
+def seed_tenant(tenant, existing: int) -> None:
+    """The custom field and ``existing`` contacts (user0..), COPYed in (set-up, not measured)."""
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from apps.crm.models import CustomField
+
+    rng = random.Random(1)
+    with tenant_context(tenant):
+        CustomField.objects.create(object_type="contact", name="tier", label="Tier", field_type="choice",
+                                   choices=list(TIERS))
+        with connection.cursor() as cursor:
+            with cursor.copy("COPY crm_contact (first_name, last_name, title, email, other_email, phone, mobile, "
+                             "work_phone, street, city, region, postal_code, country, owner, tags, source, "
+                             "external_id, shared_in_directory, notes, custom, created_at, updated_at) "
+                             "FROM STDIN") as copy:
+                for n in range(existing):
+                    copy.write_row((rng.choice(FIRST), rng.choice(LAST), "", f"user{n}@example.com", "",
+                                    f"+1{rng.choice(AREAS)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}", "",
+                                    "", "", "", "", "", "", "", [], "seed", "", False, "", "{}", "now()", "now()"))
+            cursor.execute("ANALYZE crm_contact")
+
+
+def ours(tenant, path: Path) -> tuple[float, dict]:
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from apps.accounts.principal import Principal
+    from apps.crm.imports import import_run, import_upload
+
+    actor = Principal.system("bench")
+    with tenant_context(tenant):
+        start = time.perf_counter()
+        with open(path, "rb") as handle:
+            job = import_upload(actor=actor, tenant=tenant, upload=handle, file_name=path.name,
+                                dedupe_on="email", on_match="update")
+        job = import_run(tenant=tenant, job_id=job.pk)
+        seconds = time.perf_counter() - start
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), count(*) FILTER (WHERE custom ? 'tier'), "
+                           "count(*) FILTER (WHERE phone LIKE '+1%%') FROM crm_contact")
+            total, with_tier, e164 = cursor.fetchone()
+    return seconds, {"status": job.status, "created": job.created_count, "updated": job.updated_count,
+                     "errors": job.error_count, "skipped": job.skipped_count, "contacts": total,
+                     "with_tier": with_tier, "e164": e164}
+
+
+def baseline(tenant, path: Path) -> tuple[float, dict]:
+    """django-import-export 4, ModelResource with use_bulk, doing the same work per row."""
+    import tablib
+    from django_tenants.utils import tenant_context
+    from import_export import fields, resources
+
+    from apps.crm.models import Account, Contact
+    from apps.crm.phones import PhoneNormalizer
+
+    class ContactResource(resources.ModelResource):
+        first_name = fields.Field(attribute="first_name", column_name="First Name")
+        last_name = fields.Field(attribute="last_name", column_name="Last Name")
+        email = fields.Field(attribute="email", column_name="E-mail")
+        phone = fields.Field(attribute="phone", column_name="Phone")
+        city = fields.Field(attribute="city", column_name="City")
+        account_id = fields.Field(attribute="account_id", column_name="account_id")
+        custom = fields.Field(attribute="custom", column_name="custom")
+
+        class Meta:
+            model = Contact
+            use_bulk = True
+            batch_size = 1000
+            import_id_fields = ("email",)
+            fields = ("first_name", "last_name", "email", "phone", "city", "account_id", "custom")
+            skip_diff = True
+            report_skipped = False
+
+        def __init__(self, region: str):
+            super().__init__()
+            self.phones = PhoneNormalizer(region)
+            self.accounts: dict[str, int] = {}
+
+        def before_import_row(self, row, **kwargs):
+            row["E-mail"] = row["E-mail"].strip().lower()
+            row["Phone"] = self.phones(row["Phone"])
+            name = row["Company"].strip()
+            if name not in self.accounts:
+                self.accounts[name] = (Account.objects.filter(name__iexact=name).values_list("pk", flat=True).first()
+                                       or Account.objects.create(name=name).pk)
+            row["account_id"] = self.accounts[name]
+            if row["Tier"] not in TIERS:
+                raise ValueError("bad tier")
+            row["custom"] = {"tier": row["Tier"]}
+
+    with tenant_context(tenant):
+        start = time.perf_counter()
+        with open(path, encoding="utf-8", newline="") as handle:
+            dataset = tablib.Dataset().load(handle.read(), format="csv")
+        result = ContactResource(tenant.default_region).import_data(dataset, dry_run=False, raise_errors=True,
+                                                                    use_transactions=True)
+        seconds = time.perf_counter() - start
+        counts = {"created": result.totals.get("new", 0), "updated": result.totals.get("update", 0),
+                  "errors": len(result.row_errors()), "contacts": Contact.objects.count()}
+    return seconds, counts
+
+
+def raw_copy(path: Path) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS public.bench_raw_copy")
+        cursor.execute("CREATE TABLE public.bench_raw_copy (" + ", ".join(f"c{i} text" for i in range(len(HEADER)))
+                       + ")")
+        start = time.perf_counter()
+        with open(path, "rb") as handle, cursor.copy(
+                "COPY public.bench_raw_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            while block := handle.read(1024 * 1024):
+                copy.write(block)
+        seconds = time.perf_counter() - start
+        cursor.execute("DROP TABLE public.bench_raw_copy")
+    return seconds
+
+
+def child_big(slug: str, path: str) -> None:
+    """Run in a child process: import the big file, print the result and this process's peak RSS."""
+    django_setup()
+    from django.conf import settings
+
+    from apps.tenants.models import Tenant
+
+    settings.CRM_IMPORT_MAX_BYTES = 1024 * 1024 * 1024  # the API's 50 MiB cap is not what is measured here
+    tenant = Tenant.objects.get(slug=slug)
+    seconds, counts = ours(tenant, Path(path))
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "counts": counts, "peak_mb": peak_kb / 1024}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--existing", type=int, default=50_000)
+    parser.add_argument("--big-rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--child-big", nargs=2, metavar=("TENANT", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_big:
+        child_big(*args.child_big)
+        return
+
+    recreate_database()
+    try:
+        django_setup()
+        from django.core.management import call_command
+
+        call_command("bootstrap", no_pool=True, verbosity=0)
+        workdir = Path(tempfile.mkdtemp(prefix="crm-bench-"))
+        path = workdir / "contacts.csv"
+        size = write_file(path, args.rows, args.existing)
+        print(f"file: {args.rows:,} rows, {size / 1e6:.1f} MB; {args.existing:,} existing contacts; "
+              f"dedupe on e-mail (update)")
+        ours_tenant = make_tenant("ours")
+        seed_tenant(ours_tenant, args.existing)
+        seconds, counts = ours(ours_tenant, path)
+        ours_rate = args.rows / seconds
+        print(f"ours:      {seconds:6.2f} s  {ours_rate:9,.0f} rows/s  {counts}")
+        copy_seconds = raw_copy(path)
+        copy_rate = args.rows / copy_seconds
+        print(f"raw COPY:  {copy_seconds:6.2f} s  {copy_rate:9,.0f} rows/s  (bare table, no parsing in Python)")
+        print(f"ratio ours / raw COPY: {ours_rate / copy_rate:.3f} ({copy_rate / ours_rate:.1f}x slower than the "
+              f"physical floor)")
+        verdict = "PASS" if ours_rate >= 25_000 else "FAIL"
+        print(f"target ours >= 25,000 rows/s: {verdict}")
+        if not args.skip_baseline:
+            iex_tenant = make_tenant("iex")
+            seed_tenant(iex_tenant, args.existing)
+            b_seconds, b_counts = baseline(iex_tenant, path)
+            b_rate = args.rows / b_seconds
+            print(f"baseline:  {b_seconds:6.2f} s  {b_rate:9,.0f} rows/s  django-import-export use_bulk {b_counts}")
+            ratio = ours_rate / b_rate
+            print(f"ratio ours / django-import-export: {ratio:.1f}x  target >= 10x: "
+                  f"{'PASS' if ratio >= 10 else 'FAIL'}")
+        if not args.skip_big:
+            big = workdir / "big.csv"
+            big_size = write_file(big, args.big_rows, 0, seed=11)
+            big_tenant = make_tenant("big")
+            seed_tenant(big_tenant, 0)
+            from django.db import connections
+
+            connections.close_all()
+            proc = subprocess.run([sys.executable, __file__, "--child-big", "big", str(big)], capture_output=True,
+                                  text=True, env=os.environ.copy())
+            if proc.returncode:
+                print(proc.stdout, proc.stderr)
+                raise SystemExit("big import failed")
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(f"big:       {result['seconds']:6.2f} s  {args.big_rows / result['seconds']:9,.0f} rows/s  "
+                  f"{big_size / 1e6:.0f} MB file  {result['counts']}")
+            print(f"big peak RSS: {result['peak_mb']:.0f} MB (child's own ru_maxrss; RUSAGE_CHILDREN "
+                  f"{children_peak:.0f} MB)  target < 300 MB: {'PASS' if result['peak_mb'] < 300 else 'FAIL'}")
+        for p in workdir.iterdir():
+            p.unlink()
+        workdir.rmdir()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            recreate_database(drop_only=True)
+
+
+if __name__ == "__main__":
+    main()
