@@ -97,6 +97,8 @@ def usages(obj) -> list[str]:
             qs = model.objects.filter(**{f"{prefix}_type__in": types, f"{prefix}_id": obj.pk})
             if model is IvrOption:
                 qs = qs.select_related("ivr")
+                if isinstance(obj, Ivr):
+                    qs = qs.exclude(ivr=obj)  # its own options (e.g. 0 = repeat the menu) go with it
             if model is type(obj):
                 qs = qs.exclude(pk=obj.pk)  # a time condition pointing at itself is refused anyway
             users += [label(o) for o in qs[:20]]

@@ -62,3 +62,10 @@ def test_tenant_isolation(api, world):
     ivr_id = api("acme").post(IVRS, {"name": "Main"}).json()["id"]
     check_tenant_isolation(api, resource="ivrs", tenant=world.acme, obj_id=ivr_id, update={"name": "x"},
                            create={"name": "x"})
+
+
+def test_an_ivr_that_points_at_itself_can_still_be_deleted(api, world):
+    ivr_id = api("acme").post(IVRS, {"name": "Main"}).json()["id"]
+    api("acme").patch(f"{IVRS}{ivr_id}/", {"timeout_destination": {"type": "ivr", "id": ivr_id},
+                                           "options": [{"digit": "0", "destination": {"type": "ivr", "id": ivr_id}}]})
+    assert api("acme").delete(f"{IVRS}{ivr_id}/").status_code == 204
