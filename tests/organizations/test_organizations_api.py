@@ -176,3 +176,23 @@ def test_organization_events_reach_system_webhooks_of_their_reseller_only(api, w
     assert list(Delivery.objects.filter(subscription=ours).order_by("id").values_list("event_type", flat=True)) == [
         "organization.created", "organization.member.added", "organization.member.removed"]
     assert not Delivery.objects.filter(subscription=theirs).exists()
+
+
+@pytest.mark.parametrize("path", ["/api/organization/abc/", "/api/organization/99999999/",
+                                  "/api/organization/99999999/sites/", "/api/organization/99999999/directory/?q=a",
+                                  "/api/organization/abc/members/acme/"])
+def test_unknown_organizations_are_a_problem_404(api, world, path):
+    response = api("system").get(path)
+    assert response.status_code == 404 and code(response) == "not_found"
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_bad_bodies_are_400s_not_500s(api, org):
+    path = f"/api/organization/{org.organization.pk}/"
+    assert api("reseller").patch(path, {"name": ""}).status_code == 400
+    assert api("reseller").patch(path, {"slug": "Not A Slug"}).status_code == 400
+    assert api("reseller").patch(path, {"name": "x" * 201}).status_code == 400
+    assert api("reseller").post(path + "members/", ["not", "an", "object"]).status_code == 400
+    assert api("reseller").post(path + "members/", {"tenant": ["acme"], "site_code": 5}).status_code == 400
+    response = api("reseller").client.post(path + "members/", "{broken", content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "malformed_json"
