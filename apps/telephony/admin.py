@@ -157,6 +157,8 @@ class ExtensionForm(DestinationForm):
 class PortalImportExportMixin(ImportExportMixin):
     """CSV import/export with the actor and tenant handed to the resource (it calls the services)."""
 
+    skip_admin_log = True  # see TelephonyAdmin.log_addition: the audit log has every imported row
+
     def get_import_resource_kwargs(self, request, **kwargs):
         return {**super().get_import_resource_kwargs(request, **kwargs), "actor": principal_for(request),
                 "tenant": request.tenant}

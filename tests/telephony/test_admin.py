@@ -176,3 +176,60 @@ def test_ivr_option_inline_validates_its_destination(reseller_client, populated,
     data["options-0-dest_id"] = str(populated["queue"].pk)
     response = reseller_client.post("/t/acme/admin/telephony/ivr/add/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_csv_import_through_the_admin_creates_extensions_with_events(reseller_client, populated, world):
+    import re
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = reseller_client.get("/t/acme/admin/telephony/extension/import/").content.decode()
+    csv_value = re.search(r'<option value="(\d+)"[^>]*>csv</option>', page).group(1)
+    upload = SimpleUploadedFile("ext.csv", b"number,name,email\n3001,Dana,dana@example.com\n3002,Eli,\n",
+                                content_type="text/csv")
+    response = reseller_client.post("/t/acme/admin/telephony/extension/import/",
+                                    {"import_file": upload, "format": csv_value, "resource": "0"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "3001" in body and "errors" not in body.lower().split("confirm")[0][-200:]
+    fields = dict(re.findall(r'name="(import_file_name|original_file_name|format|resource)"[^>]*value="([^"]*)"',
+                             body))
+    response = reseller_client.post("/t/acme/admin/telephony/extension/process_import/", fields)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_context(world.acme):
+        assert set(Extension.objects.filter(number__startswith="300").values_list("name", flat=True)) == {"Dana",
+                                                                                                         "Eli"}
+    assert OutboxEvent.objects.filter(type="config.extension.created", data__number="3001").exists()
+
+
+def test_csv_import_with_a_bad_row_is_refused_in_the_admin(reseller_client, populated, world):
+    import re
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = reseller_client.get("/t/acme/admin/telephony/extension/import/").content.decode()
+    csv_value = re.search(r'<option value="(\d+)"[^>]*>csv</option>', page).group(1)
+    upload = SimpleUploadedFile("ext.csv", b"number,name\n3001,Dana\n5000,Clash\n", content_type="text/csv")
+    response = reseller_client.post("/t/acme/admin/telephony/extension/import/",
+                                    {"import_file": upload, "format": csv_value, "resource": "0"})
+    body = response.content.decode()
+    assert "already used by queue 5000" in body
+    assert "process_import" not in body
+    with tenant_context(world.acme):
+        assert not Extension.objects.filter(number="3001").exists()
+
+
+def test_csv_export_through_the_admin_has_no_secrets(reseller_client, populated, world):
+    import re
+
+    with tenant_context(world.acme):
+        secret = Extension.objects.get(number="1001").sip_secret
+    page = reseller_client.get("/t/acme/admin/telephony/extension/export/").content.decode()
+    csv_value = re.search(r'<option value="(\d+)"[^>]*>csv</option>', page).group(1)
+    checkboxes = re.findall(r'type="checkbox" name="([^"]+)"', page)
+    assert not any("secret" in name or "pin" in name for name in checkboxes)
+    data = {"format": csv_value, "resource": "0", **{name: "on" for name in checkboxes}}
+    response = reseller_client.post("/t/acme/admin/telephony/extension/export/", data)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = response.content.decode()
+    assert text.startswith("number,name") and "1001,Alice" in text and secret not in text
