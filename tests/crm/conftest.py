@@ -28,11 +28,11 @@ def csv_upload(text: str | bytes, name: str = "contacts.csv", encoding: str = "u
 def upload(api):
     """``upload("acme", csv_text, preview=False, **fields)`` -> response of the import endpoint."""
     def send(key: str, content, *, preview: bool = False, tenant: str = "acme", name: str = "contacts.csv",
-             encoding: str = "utf-8", **fields):
+             file_encoding: str = "utf-8", **fields):
         path = f"/api/crm-contacts/{tenant}/import" + ("/preview" if preview else "")
         import json
 
         data = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in fields.items()}
-        data["file"] = csv_upload(content, name, encoding)
+        data["file"] = csv_upload(content, name, file_encoding)
         return api(key).client.post(path, data, format="multipart")
     return send

@@ -128,20 +128,33 @@ class Inspector:
                 return "utf-8"
             except UnicodeDecodeError:
                 pass
-        try:
-            from charset_normalizer import from_bytes
+        # Not UTF-8. CRM exports that are not UTF-8 are, overwhelmingly, Windows/ISO Western
+        # (what users call "Latin-1"); cp1252 is its superset (curly quotes, the euro sign).
+        # Detectors guess badly on short Western samples (cp775, say), so they are only asked
+        # when the text does not look Western: in Western text an accented letter sits between
+        # ASCII letters ("Müller"), in Cyrillic or Greek text high bytes come in whole words.
+        guess = "cp1252"
+        if _high_byte_runs(sample) > 0.6:
+            try:
+                from charset_normalizer import from_bytes
 
-            best = from_bytes(sample).best()
-            guess = _normal_codec(best.encoding) if best is not None else ""
-        except Exception:  # a detector failure must not fail the import: Latin-1 reads any byte
-            guess = ""
-        # A file that is not UTF-8 is, in CRM exports, a Windows/ISO Western file; cp1252 is the
-        # superset users mean by "Latin-1" (curly quotes, the euro sign) but it leaves 5 bytes
-        # undefined, so files using those fall back to latin-1.
-        if guess in ("", "utf-8", "ascii") or guess.startswith(("utf", "mac")):
-            guess = "cp1252"
+                best = from_bytes(sample).best()
+                if best is not None and not best.encoding.startswith(("utf", "mac")):
+                    guess = _normal_codec(best.encoding)
+            except Exception:  # a detector failure must not fail the import
+                pass
         try:
             sample.decode(guess)
         except (UnicodeDecodeError, LookupError):
             guess = "latin-1"
         return guess
+
+
+def _high_byte_runs(sample: bytes) -> float:
+    """The share of bytes >= 0x80 that have a neighbour >= 0x80."""
+    high = [i for i, b in enumerate(sample) if b >= 0x80]
+    if not high:
+        return 0.0
+    positions = set(high)
+    joined = sum(1 for i in high if i - 1 in positions or i + 1 in positions)
+    return joined / len(high)
