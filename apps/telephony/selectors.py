@@ -158,8 +158,9 @@ def _tenant_tables(table: str) -> list[tuple[str, str]]:
     if not tenants:
         return []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT table_schema FROM information_schema.tables WHERE table_name = %s "
-                       "AND table_schema = ANY(%s)", [table, [s for _, s in tenants]])
+        cursor.execute("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                       "WHERE c.relname = %s AND c.relkind = 'r' AND n.nspname = ANY(%s)",
+                       [table, [s for _, s in tenants]])
         present = {row[0] for row in cursor.fetchall()}
     return [(slug, schema) for slug, schema in tenants if schema in present]
 

@@ -6,7 +6,7 @@ from django_tenants.utils import tenant_context
 
 from apps.events.models import OutboxEvent
 from apps.telephony import services
-from apps.telephony.models import Extension, Queue, QueueMember
+from apps.telephony.models import Extension, OutboundRoute, Queue, QueueMember, Trunk
 
 pytestmark = pytest.mark.django_db
 MODELS = ["extension", "did", "trunk", "outboundroute", "queue", "agent", "ivr", "schedule", "timecondition"]
@@ -28,7 +28,8 @@ def populated(world, system_actor):
         services.outbound_route_create(**kw, name="US", dial_patterns=["_1NXXNXXXXXX"], trunks=[trunk])
         agent = services.agent_create(**kw, name="Bob", login_code="77", extension=ext)
         queue = services.queue_create(**kw, number="5000", name="Support", members=[{"agent": agent.pk}])
-        ivr = services.ivr_create(**kw, name="Main", options=[{"digit": "1", "dest": {"type": "queue", "id": queue.pk}}])
+        ivr = services.ivr_create(**kw, name="Main",
+                                  options=[{"digit": "1", "dest": {"type": "queue", "id": queue.pk}}])
         schedule = services.schedule_create(**kw, name="Hours", weekly_ranges=[
             {"day_of_week": 0, "start_time": "09:00", "end_time": "17:00"}])
         tc = services.time_condition_create(**kw, name="Open?", schedule=schedule, match={"type": "ivr", "id": ivr.pk},
@@ -38,16 +39,15 @@ def populated(world, system_actor):
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_changelist_add_and_change_pages_load_for_a_reseller(reseller_client, populated, model):
+def test_changelist_add_and_change_pages_load_for_a_reseller(reseller_client, populated, world, model):
+    from django.apps import apps
+
     base = f"/t/acme/admin/telephony/{model}/"
     response = reseller_client.get(base)
     assert response.status_code == 200, response.content[:500]
     assert reseller_client.get(f"{base}add/").status_code == 200
     assert reseller_client.get(f"{base}?q=a").status_code == 200
-    from django.apps import apps
-
-    with tenant_context(populated["extension"]._state and __import__("apps.tenants.models", fromlist=["Tenant"])
-                        .Tenant.objects.get(slug="acme")):
+    with tenant_context(world.acme):
         pk = apps.get_model("telephony", model).objects.values_list("pk", flat=True).first()
     assert reseller_client.get(f"{base}{pk}/change/").status_code == 200
 
@@ -149,7 +149,7 @@ def _inline_management(prefix, total, initial=0):
 def test_creating_a_route_with_inline_trunks(reseller_client, populated, world):
     with tenant_context(world.acme):
         trunk = services.trunk_create(actor=None, tenant=world.acme, name="second", host="h2", auth_type="ip_auth")
-        first = __import__("apps.telephony.models", fromlist=["Trunk"]).Trunk.objects.get(name="carrier")
+        first = Trunk.objects.get(name="carrier")
     data = {"name": "Intl", "priority": "50", "dial_patterns": "_011.", "strip_digits": "0", "prepend": "",
             "emergency_numbers": "", "enabled": "on", **_inline_management("route_trunks", 2),
             "route_trunks-0-trunk": str(trunk.pk), "route_trunks-0-order": "0",
@@ -157,7 +157,7 @@ def test_creating_a_route_with_inline_trunks(reseller_client, populated, world):
     response = reseller_client.post("/t/acme/admin/telephony/outboundroute/add/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     with tenant_context(world.acme):
-        route = __import__("apps.telephony.models", fromlist=["OutboundRoute"]).OutboundRoute.objects.get(name="Intl")
+        route = OutboundRoute.objects.get(name="Intl")
         assert [rt.trunk_id for rt in route.route_trunks.all()] == [trunk.pk, first.pk]
     response = reseller_client.post("/t/acme/admin/telephony/outboundroute/add/",
                                     {**data, "name": "Bad", "dial_patterns": "_1NXX-XXX"}, follow=True)

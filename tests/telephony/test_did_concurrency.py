@@ -1,7 +1,6 @@
 """Two tenants claiming the same DID at the same moment: exactly one wins (committed data)."""
 import threading
 
-import pytest
 from django.db import connection, transaction
 
 from apps.telephony.services import did_create

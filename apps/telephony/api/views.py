@@ -25,7 +25,8 @@ class ExtensionViewSet(TenantScopedViewSet):
     update_service = staticmethod(services.extension_update)
     delete_service = staticmethod(services.extension_delete)
 
-    @extend_schema(request=serializers.ExtensionBulkSerializer, responses={201: serializers.ExtensionSerializer(many=True)})
+    @extend_schema(request=serializers.ExtensionBulkSerializer,
+                   responses={201: serializers.ExtensionSerializer(many=True)})
     @action(detail=False, methods=["post"])
     def bulk(self, request, tenant=None):
         body = serializers.ExtensionBulkSerializer(data=request.data)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -20,7 +21,6 @@ from apps.telephony.validators import (
     generate_pin, generate_secret, validate_codecs, validate_internal_number, validate_pin, validate_secret,
     validate_text,
 )
-from django.conf import settings
 from thirdlane.api.errors import Conflict, DomainError, Invalid
 from thirdlane.context import current_request_id, current_source
 

@@ -9,7 +9,9 @@ from apps.telephony.services.common import (
     advisory_lock, check_fields, clean, delete, record_created, record_updated, save, tenant_service,
 )
 from apps.telephony.services.extensions import ensure_number_free
-from apps.telephony.validators import validate_destination, validate_internal_number, validate_sound, validate_text
+from apps.telephony.validators import (
+    validate_destination, validate_internal_number, validate_sound, validate_text,
+)
 from thirdlane.api.errors import DomainError, Invalid
 
 PREFIX = "config.ivr"

@@ -8,10 +8,13 @@ from django.utils import timezone
 from apps.audit.services import snapshot
 from apps.telephony.models import Agent, Extension, Queue, QueueMember
 from apps.telephony.services.common import (
-    advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, resolve_one, save, tenant_service,
+    advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, resolve_one, save,
+    tenant_service,
 )
 from apps.telephony.services.extensions import ensure_number_free
-from apps.telephony.validators import validate_destination, validate_internal_number, validate_text, validate_token
+from apps.telephony.validators import (
+    validate_destination, validate_internal_number, validate_text, validate_token,
+)
 from thirdlane.api.errors import Conflict, DomainError, Invalid
 
 QUEUE_PREFIX = "config.queue"
