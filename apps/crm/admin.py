@@ -372,12 +372,13 @@ class ImportJobAdmin(ScopedModelAdmin):
         job = get_object_or_404(ImportJob, pk=pk)
         if job.status != ImportJob.Status.DRAFT:
             return HttpResponseRedirect(reverse("tenant_admin:crm_importjob_progress", args=[job.pk]))
-        columns, error = dict(job.columns), ""
+        headers = [h for h in imports.job_headers(job) if h]
+        columns, error = {h: job.columns.get(h, {"field": "", "transforms": []}) for h in headers}, ""
         dedupe_on, on_match, mode = job.dedupe_on, job.on_match, job.mode
         if request.method == "POST":
             columns = {}
-            for header in job.columns:
-                key = f"col_{list(job.columns).index(header)}"
+            for index, header in enumerate(headers):
+                key = f"col_{index}"
                 columns[header] = {"field": request.POST.get(f"{key}_field", ""),
                                    "transforms": request.POST.getlist(f"{key}_transforms"),
                                    "default": request.POST.get(f"{key}_default", ""),

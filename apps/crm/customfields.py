@@ -76,11 +76,15 @@ def parse_number(value: Any) -> int | float:
         number = value
     else:
         text = str(value).strip().replace(" ", "").replace("\u00a0", "")
-        # 1,234.5 and 1.234,5 both appear in real exports; a lone comma is a decimal comma.
+        # 1,234.5 and 1.234,5 both appear in real exports. A lone comma is a decimal comma
+        # ("2,5"), unless exactly three digits follow it ("1,250" is one thousand two hundred and fifty).
         if "," in text and "." in text:
             text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else text.replace(".", "").replace(",", ".")
         elif "," in text:
-            text = text.replace(",", ".") if text.count(",") == 1 else text.replace(",", "")
+            if text.count(",") == 1 and not re.fullmatch(r"-?\d{1,3},\d{3}", text):
+                text = text.replace(",", ".")
+            else:
+                text = text.replace(",", "")
         try:
             number = Decimal(text)
         except InvalidOperation:

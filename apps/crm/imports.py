@@ -150,6 +150,15 @@ def import_configure(*, actor, tenant, job: ImportJob, columns: dict, dedupe_on:
     return job
 
 
+def job_headers(job: ImportJob) -> list[str]:
+    """The file's column names in file order (a job's map is a JSON object: its order is lost)."""
+    info = FileInfo(job.encoding, job.size_bytes, _stored_sample(job))
+    try:
+        return _quick_check(info, engine.Options(columns=job.columns or None, delimiter=job.delimiter))[1]
+    except DomainError:
+        return list(job.columns)
+
+
 def _stored_sample(job: ImportJob) -> bytes:
     from apps.crm.importer.decoding import SAMPLE_BYTES
 
