@@ -149,7 +149,7 @@ class ServerAdmin(ScopedModelAdmin):
         actor = principal_for(request)
         for server in queryset:
             push = services.config_push_request(actor=actor, server=server)
-            self.message_user(request, f"{server.name}: push #{push.pk} queued.", level=messages.SUCCESS)
+            self.message_user(request, f"Server {server.name}: push #{push.pk} queued.", level=messages.SUCCESS)
 
     @admin.action(description="Test AMI connection")
     def test_ami_connection(self, request, queryset):
@@ -158,10 +158,10 @@ class ServerAdmin(ScopedModelAdmin):
         for server in queryset[:20]:
             result = check_connection(server)
             if result["ok"]:
-                self.message_user(request, f"{server.name}: AMI {result['ami_version']} answered in "
+                self.message_user(request, f"Server {server.name}: AMI {result['ami_version']} answered in "
                                            f"{result['latency_ms']} ms.", level=messages.SUCCESS)
             else:
-                self.message_user(request, f"{server.name}: {result['error']}", level=messages.ERROR)
+                self.message_user(request, f"Server {server.name}: {result['error']}", level=messages.ERROR)
 
 
 @admin.register(ConfigPush)

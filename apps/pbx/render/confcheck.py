@@ -55,19 +55,17 @@ class Section:
         return [i.value for i in self.items if i.key == key]
 
 
+_COMMENT = re.compile(r"(?<!\\);")
+
+
 def _strip_comment(line: str) -> str:
-    out, i = [], 0
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\" and i + 1 < len(line) and line[i + 1] == ";":
-            out.append(";")
-            i += 2
-            continue
-        if ch == ";":
-            break
-        out.append(ch)
-        i += 1
-    return "".join(out).strip()
+    """Cut at the first ``;`` that is not escaped; ``\\;`` is a literal semicolon."""
+    if ";" not in line:
+        return line.strip()
+    match = _COMMENT.search(line)
+    if match:
+        line = line[:match.start()]
+    return line.replace("\\;", ";").strip()
 
 
 def parse(text: str, filename: str = "<conf>") -> list[Section]:
@@ -110,6 +108,14 @@ class Context:
     name: str
     extensions: dict[str, list[Priority]] = field(default_factory=dict)
     includes: list[str] = field(default_factory=list)
+    _patterns: list | None = None
+
+    @property
+    def patterns(self) -> list[tuple[re.Pattern, list[Priority]]]:
+        if self._patterns is None:
+            self._patterns = [(pattern_regex(name), prios) for name, prios in sorted(self.extensions.items())
+                              if name.startswith("_")]
+        return self._patterns
 
 
 def split_args(args: str) -> list[str]:
@@ -130,13 +136,8 @@ def split_args(args: str) -> list[str]:
 
 
 def _balanced(value: str) -> bool:
-    depth = 0
-    for ch in value:
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if depth < 0:
-            return False
-    return depth == 0
+    """Brackets pair up (counted, which is what matters for the argument splitting Asterisk does)."""
+    return all(value.count(o) == value.count(c) for o, c in ("()", "[]", "{}"))
 
 
 def parse_dialplan(text: str, filename: str = "extensions.conf") -> tuple[dict[str, Context], list[str]]:
@@ -227,8 +228,8 @@ def find_extension(contexts: dict[str, Context], ctx_name: str, exten: str, seen
     seen.add(ctx_name)
     if exten in ctx.extensions:
         return ctx.extensions[exten]
-    for name, prios in sorted(ctx.extensions.items()):
-        if name.startswith("_") and pattern_regex(name).match(exten):
+    for regex, prios in ctx.patterns:
+        if regex.match(exten):
             return prios
     for inc in ctx.includes:
         found = find_extension(contexts, inc, exten, seen)
