@@ -78,8 +78,9 @@ SHARED_APPS = [
     "drf_spectacular",
     "import_export",
 ]
+# contenttypes is deliberately shared only: one django_content_type table (public) that every
+# schema sees, so admin LogEntry rows and any generic relation agree on ids across schemas.
 TENANT_APPS = [
-    "django.contrib.contenttypes",
     "apps.telephony",
     "apps.crm",
 ]

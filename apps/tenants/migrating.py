@@ -55,6 +55,37 @@ def behind_schemas(schemas: Iterable[str]) -> list[str]:
     return [s for s in schemas if counts.get(s, 0) < len(expected)]
 
 
+@lru_cache(maxsize=1)
+def shared_only_tables() -> tuple[str, ...]:
+    """Tables of apps that live only in public; a copy in a tenant schema would shadow them."""
+    from django.apps import apps
+    from django.conf import settings
+
+    tenant_apps = {a.rsplit(".", 1)[-1] for a in settings.TENANT_APPS}
+    tables = set()
+    for model in apps.get_models(include_auto_created=True):
+        config = model._meta.app_config
+        if config.name not in settings.TENANT_APPS and config.label not in tenant_apps and model._meta.managed:
+            tables.add(model._meta.db_table)
+    return tuple(sorted(tables))
+
+
+def drop_shadowing_tables(schemas: Iterable[str]) -> list[str]:
+    """Drop shared-app tables left in tenant schemas (e.g. contenttypes, once a tenant app).
+
+    Found with one catalog query; returns the dropped "schema.table" names."""
+    schemas = [s for s in schemas if s != "public"]
+    if not schemas:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(%s) AND tablename = ANY(%s)",
+                       [schemas, list(shared_only_tables())])
+        found = cursor.fetchall()
+        for schema, table in found:
+            cursor.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE')
+    return [f"{s}.{t}" for s, t in found]
+
+
 def _migrate_one(schema: str) -> str:
     call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0)
     connection.set_schema_to_public()

@@ -70,13 +70,14 @@ def ensure_template(verbosity: int = 0) -> bool:
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
-    from apps.tenants.migrating import behind_schemas
+    from apps.tenants.migrating import behind_schemas, drop_shadowing_tables
 
+    changed = bool(drop_shadowing_tables([name]))
     if name in behind_schemas([name]) or not _has_migrations_table(name):
         call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=verbosity)
         connection.set_schema_to_public()
-        return True
-    return False
+        changed = True
+    return changed
 
 
 def _has_migrations_table(schema: str) -> bool:

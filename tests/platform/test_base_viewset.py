@@ -7,10 +7,24 @@ from tests.helpers.isolation import check_tenant_isolation
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.platform.urls_probe")]
 
 
-def test_probe_lists_rows_of_the_tenant_schema(api, world):
+@pytest.fixture
+def schedules(world):
+    from django_tenants.utils import tenant_context
+
+    from apps.telephony.models import Schedule
+
+    with tenant_context(world.acme):
+        acme = [Schedule.objects.create(name=f"Acme {i}", timezone="UTC") for i in range(3)]
+    with tenant_context(world.globex):
+        Schedule.objects.create(name="Globex only", timezone="UTC")
+    return acme
+
+
+def test_probe_lists_rows_of_the_tenant_schema(api, world, schedules):
     response = api("acme").get("/api/probe/acme/")
     assert response.status_code == 200
-    assert int(response["X-Total-Count"]) == len(response.json()) > 0
+    assert response["X-Total-Count"] == "3" and [r["name"] for r in response.json()] == ["Acme 0", "Acme 1", "Acme 2"]
+    assert [r["name"] for r in api("globex").get("/api/probe/globex/").json()] == ["Globex only"]
 
 
 def test_unknown_tenant_is_404_tenant_not_found(api, world):
@@ -54,17 +68,13 @@ def test_a_request_that_raised_leaves_the_connection_on_public(api, world):
     assert api("globex").get("/api/probe/globex/schema/").json()["search_path"].startswith(world.globex.schema_name)
 
 
-def test_probe_passes_the_shared_isolation_checks(api, world):
-    from django_tenants.utils import tenant_context
-    from django.contrib.contenttypes.models import ContentType
-
-    with tenant_context(world.acme):
-        obj_id = ContentType.objects.order_by("id").first().pk
+def test_probe_passes_the_shared_isolation_checks(api, world, schedules):
     # The probe is read-write through the generic services; isolation must hold for every verb.
-    check_tenant_isolation(api, resource="probe", tenant=world.acme, obj_id=obj_id, update={"model": "x"})
+    check_tenant_isolation(api, resource="probe", tenant=world.acme, obj_id=schedules[0].pk, update={"name": "x"},
+                           create={"name": "new", "timezone": "UTC"})
 
 
-def test_query_count_of_a_list_does_not_grow_with_rows(api, world, django_assert_max_num_queries):
+def test_query_count_of_a_list_does_not_grow_with_rows(api, world, schedules, django_assert_max_num_queries):
     client = api("acme")
     client.get("/api/probe/acme/?limit=1")  # warm caches (content types, key last_used_at write)
     with django_assert_max_num_queries(6) as one:

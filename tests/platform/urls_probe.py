@@ -1,9 +1,8 @@
-"""A tenant-scoped probe resource for testing the base viewset itself, before any domain app.
-
-It lists the content types of the tenant's own schema (a table every tenant schema has), and
-has actions that report the active schema and that fail on purpose.
+"""A tenant-scoped probe resource for testing the base viewset itself, apart from any domain
+viewset: plain schedules of the tenant's schema through the generic services, plus actions that
+report the active schema and that fail on purpose.
 """
-from django.contrib.contenttypes.models import ContentType
+from apps.telephony.models import Schedule
 from django.db import connection
 from django.urls import include, path
 from rest_framework import serializers
@@ -16,16 +15,16 @@ from thirdlane.api.viewsets import TenantScopedViewSet
 
 class ProbeSerializer(serializers.ModelSerializer):
     class Meta:
-        model = ContentType
-        fields = ("id", "app_label", "model")
+        model = Schedule
+        fields = ("id", "name", "timezone")
 
 
 class ProbeViewSet(TenantScopedViewSet):
-    queryset = ContentType.objects.all()
+    queryset = Schedule.objects.all()
     serializer_class = ProbeSerializer
-    filterset_fields = ("app_label",)
-    search_fields = ("model",)
-    ordering_fields = ("id", "model")
+    filterset_fields = ("timezone",)
+    search_fields = ("name",)
+    ordering_fields = ("id", "name")
     ordering = ("id",)
 
     @action(detail=False, methods=["get"])

@@ -10,7 +10,7 @@ from django.db import connection
 from tqdm import tqdm
 
 from apps.tenants import schemas
-from apps.tenants.migrating import behind_schemas, migrate_schemas
+from apps.tenants.migrating import behind_schemas, drop_shadowing_tables, migrate_schemas
 from apps.tenants.models import Tenant
 
 
@@ -48,6 +48,9 @@ class Command(BaseCommand):
         if not tenant and schemas.ensure_template():
             dropped = schemas.empty_pool()  # spares cloned from the old template are behind now
             self.stdout.write(f"Template migrated; dropped {dropped} stale spare schema(s).")
+        dropped = drop_shadowing_tables(names)
+        if dropped:
+            self.stdout.write(f"Dropped {len(dropped)} table(s) shadowing shared ones: {', '.join(dropped[:10])}")
         self.stdout.write(f"{len(names)} tenant schema(s), {len(behind)} behind.")
         if behind:
             bar = tqdm(total=len(behind), unit="schema", file=sys.stderr, disable=no_progress, desc="migrating")
