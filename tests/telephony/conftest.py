@@ -1,19 +1,5 @@
-"""Fixtures of the telephony tests: a client per key, and services run in a tenant's schema."""
+"""Helpers of the telephony tests (the world and api fixtures come from tests/conftest.py)."""
 from __future__ import annotations
-
-import pytest
-from django.db import connection
-from django_tenants.utils import tenant_context
-
-
-@pytest.fixture
-def in_tenant():
-    """``with in_tenant(world.acme): ...`` — the tenant's schema, always reset afterwards."""
-    def use(tenant):
-        return tenant_context(tenant)
-
-    yield use
-    connection.set_schema_to_public()
 
 
 def codes(response) -> str:

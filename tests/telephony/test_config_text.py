@@ -16,6 +16,9 @@ pytestmark = pytest.mark.django_db
     ("queues", {"number": "5000", "name": "Q", "music_on_hold": "../etc"}, "music_on_hold"),
     ("ivrs", {"name": "I", "greeting_recording": "../../etc/passwd"}, "greeting_recording"),
     ("ivrs", {"name": "I\tX"}, "name"),
+    ("dids", {"number": "+14155550100", "description": "a\nb"}, "description"),
+    ("schedules", {"name": "S\nX"}, "name"),
+    ("agents", {"name": "A\rB", "login_code": "77"}, "name"),
 ])
 def test_unsafe_text_is_refused(api, world, path, body, field):
     response = api("acme").post(f"/api/{path}/acme/", body)

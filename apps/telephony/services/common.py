@@ -3,6 +3,7 @@ field-named errors, audited/evented saves and deletes that refuse objects still 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Callable, Iterable
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,8 @@ from apps.audit.services import snapshot
 from apps.telephony.selectors import usages
 from thirdlane.api.errors import Conflict, DomainError, InUse, Invalid
 from thirdlane.services import protected_delete, record_change
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # First key of the two-key advisory locks (pg_advisory_xact_lock(int4, int4)); the second key is
 # hashtext() of what is locked. Distinct namespaces keep our locks apart from anyone else's.
@@ -55,14 +58,22 @@ def check_fields(fields: dict[str, Any], allowed: Iterable[str]) -> None:
 
 def clean(instance: models.Model, *, prefix: str = "", exclude: list[str] | None = None) -> None:
     """Field validation (choices, lengths, validators) with errors named ``<prefix>.<field>``."""
+    errors = {}
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        errors = {}
         for name, items in exc.message_dict.items():
             key = f"{prefix}.{name}" if prefix and name != "__all__" else (prefix or name)
             errors[key] = [{"code": "invalid", "message": message} for message in items]
-        raise Invalid("Invalid fields: " + ", ".join(sorted(errors)) + ".", errors=errors) from None
+    # One-line text ends up in PBX config files and dialplan arguments: no line breaks or controls.
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname, None)
+        if type(field) is models.CharField and isinstance(value, str) and _CONTROL.search(value):
+            key = f"{prefix}.{field.name}" if prefix else field.name
+            errors.setdefault(key, []).append({"code": "invalid", "message": "Control characters (line breaks, "
+                                                                             "tabs) are not allowed."})
+    if errors:
+        raise Invalid("Invalid fields: " + ", ".join(sorted(errors)) + ".", errors=errors)
 
 
 def save(instance: models.Model, *, field: str = "number") -> None:
