@@ -197,6 +197,7 @@ def import_run(*, tenant, job_id: int) -> ImportJob:
     if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.DRAFT):
         return job
     token = request_id_var.set(job.request_id or current_request_id())
+    run = None
     actor = JobActor(job.actor_kind or "system", job.actor_id, job.actor_label or "system")
     try:
         _progress(job.pk, status=ImportJob.Status.RUNNING, phase="reading", started_at=timezone.now())
@@ -219,7 +220,11 @@ def import_run(*, tenant, job_id: int) -> ImportJob:
             run.drop_stage()
     except ImportFileError as exc:
         job.refresh_from_db()
+        partial = run.outcome if run is not None else None
         with transaction.atomic():
+            if partial is not None:  # commit_valid writes batch by batch: say what was written
+                job.created_count, job.updated_count = partial.created, partial.updated
+                job.error_count = partial.errors or run.sink.errors
             job.status, job.phase, job.error_message = ImportJob.Status.FAILED, "", str(exc)
             job.finished_at = timezone.now()
             job.save()
@@ -354,8 +359,9 @@ def import_undo(*, actor, tenant, job: ImportJob) -> ImportJob:
     Contacts the import updated keep their new values: undo removes what the import added.
     """
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.status != ImportJob.Status.COMPLETED:
-        raise Conflict(f"Only a completed import can be undone (this one is {job.status}).",
+    if job.status not in (ImportJob.Status.COMPLETED, ImportJob.Status.FAILED) or (
+            job.status == ImportJob.Status.FAILED and not job.created_count):
+        raise Conflict(f"Only an import that created contacts can be undone (this one is {job.status}).",
                        code="import_not_undoable")
     before = snapshot(job)
     deleted = _delete_with_dependents(Contact, "created_by_import_id = %s", [job.pk])

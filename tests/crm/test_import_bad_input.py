@@ -135,9 +135,9 @@ def test_declared_encoding_that_does_not_exist_is_a_field_error(upload, world):
 
 def test_a_file_that_is_not_valid_in_its_declared_encoding(upload, world):
     response = upload("acme", "Email,First name\na@x.org,Zoë\n".encode("latin-1"), encoding="utf-8")
-    assert response.status_code == 201
-    job = response.json()
-    assert job["status"] == "failed" and "not valid utf-8" in job["error_message"] and job["created_count"] == 0
+    assert response.status_code == 400 and response.json()["code"] == "import_file_invalid"
+    assert "not valid utf-8" in response.json()["detail"]
+    assert nothing_written(world)
 
 
 # --- dialects and encodings real exports use -------------------------------------------------

@@ -211,3 +211,33 @@ def test_contact_export_neutralises_formula_cells(api, world):
     row = list(csv.reader(io.StringIO(text)))[1]
     assert row[1] == "'=HYPERLINK(\"http://evil\")" and row[2] == "'@SUM(A1)"
     assert api("globex").get("/api/crm-contacts/acme/export").status_code == 404
+
+
+def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch):
+    """commit_valid jobs write batch by batch: duplicates, clashes and progress across batches."""
+    from apps.crm.importer import engine
+
+    monkeypatch.setattr(engine, "PIPELINE_BATCH_ROWS", 2)
+    seed(world, email="old@example.com", external_id="E-OLD")
+    progress = []
+    monkeypatch.setattr("apps.crm.imports._progress", lambda job_id, **fields: progress.append(fields))
+    text = ("Email,ID,First name\n"
+            "a@example.com,E1,A\n"
+            "b@example.com,E2,B\n"
+            "old@example.com,,Old\n"        # batch 2: updates
+            "a@example.com,E9,Again\n"      # batch 2: same e-mail as row 1 (batch 1) -> skipped
+            "c@example.com,E2,C\n"          # batch 3: external id of row 2 -> error
+            "d@example.com,E-OLD,D\n"       # batch 3: external id of old@ -> error
+            "not-an-email,E5,X\n"           # batch 4: row error
+            "e@example.com,E6,E\n")
+    job = upload("acme", text).json()
+    assert (job["created_count"], job["updated_count"], job["skipped_count"], job["error_count"]) == (3, 1, 1, 3), job
+    assert job["status"] == "completed" and job["rows_total"] == 8
+    assert sorted(c["email"] for c in contacts(world)) == ["a@example.com", "b@example.com", "e@example.com",
+                                                          "old@example.com"]
+    assert contacts(world, email="a@example.com")[0]["first_name"] == "A"
+    with tenant_context(world.acme):
+        messages = {i.row: i.messages[0]["message"] for i in ImportRowIssue.objects.filter(job_id=job["id"])}
+    assert "row 1" in messages[4] and "already belongs to contact" in messages[5]
+    assert "already belongs to contact" in messages[6] and "not-an-email" in messages[7]
+    assert [p["rows_done"] for p in progress if "rows_done" in p] == [2, 4, 6, 8]

@@ -58,6 +58,10 @@ class Inspector:
         self.sample = bytearray()
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._utf8_ok = True
+        # A declared UTF encoding is checked over the whole file, so a wrong declaration is
+        # refused at upload rather than half-way through an import.
+        self._declared = codecs.getincrementaldecoder(self.declared)() if self.declared.startswith("utf") else None
+        self._declared_error = ""
         self._checked_start = False
         self._bom: str | None = None
 
@@ -70,6 +74,13 @@ class Inspector:
             self.sample += chunk[:SAMPLE_BYTES - len(self.sample)]
         if not self._checked_start and len(self.sample) >= min(SAMPLE_BYTES, 4096):
             self._check_start()
+        if self._declared is not None and not self._declared_error:
+            try:
+                self._declared.decode(chunk)
+            except UnicodeDecodeError as exc:
+                self._declared_error = (f"The file is not valid {self.declared}: byte {exc.object[exc.start:exc.start + 1]!r}"
+                                        f" near byte {self.size - len(chunk) + exc.start} cannot be decoded. Give the "
+                                        "right encoding (e.g. latin-1, cp1252) or leave it empty to detect it.")
         if self._utf8_ok and not self.declared and self._bom in (None, "utf-8-sig"):
             try:
                 self._utf8.decode(chunk)
@@ -99,6 +110,8 @@ class Inspector:
                 body = body[len(bom):]
         if not body.strip(b" \t\r\n\x00"):
             raise ImportFileError("The file is empty.", code="import_file_invalid")
+        if self._declared_error:
+            raise ImportFileError(self._declared_error)
         if self.declared:
             encoding = self.declared
         elif self._bom:

@@ -17,6 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import queue
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -33,6 +36,8 @@ from apps.crm.models import ImportMap
 
 csv.field_size_limit(1024 * 1024)
 BATCH_ROWS = 5000
+PIPELINE_BATCH_ROWS = 10000
+DEDUPE_KEY = {"email": "email", "phone": "phone_key", "external_id": "external_id"}
 STAGE = "crm_import_stage"
 DEDUPE_LABEL = {"email": "e-mail", "phone": "phone", "external_id": "external id"}
 
@@ -106,9 +111,15 @@ class IssueSink:
 
 
 # --- reading -------------------------------------------------------------------------------------
+def decode_errors(encoding: str) -> str:
+    """UTF files were checked whole at upload, so a bad byte there is a bug; a legacy single-byte
+    file can only hold a few undefined bytes (cp1252), which become U+FFFD rather than a failure."""
+    return "strict" if encoding.replace("_", "-").startswith("utf") else "replace"
+
+
 def open_text(chunks: Iterable[bytes], encoding: str) -> io.TextIOWrapper:
     raw = io.BufferedReader(ChunkStream(chunks), buffer_size=256 * 1024)
-    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    return io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors(encoding), newline="")
 
 
 def detect_delimiter(info: FileInfo, declared: str = "") -> str:
@@ -192,7 +203,7 @@ class ImportRun:
     def __init__(self, *, chunks: Callable[[], Iterator[bytes]], info: FileInfo, options: Options,
                  sink: IssueSink, job_id: int | None = None, commit: bool = False,
                  progress: Callable[[int], None] | None = None, sample_rows: int = 0,
-                 on_written: Callable[[Outcome], None] | None = None):
+                 on_written: Callable[[Outcome], None] | None = None, pipelined: bool = True):
         self.chunks = chunks
         self.info = info
         self.options = options
@@ -204,6 +215,7 @@ class ImportRun:
         # Called inside the write transaction, after the rows: the job's result and its event
         # commit with the contacts.
         self.on_written = on_written
+        self.pipelined = pipelined
         self.outcome = Outcome(encoding=info.encoding)
 
     def run(self) -> Outcome:
@@ -222,25 +234,139 @@ class ImportRun:
                                       "or skip.")
             compiler = RowCompiler(headers, out.columns, custom_defs, self.options.region)
             self._create_stage()
+            if self.commit and self.options.mode == "commit_valid" and self.pipelined:
+                return self._run_pipelined(compiler, custom_defs, headers)
             started = time.perf_counter()
             self._load(reader, compiler, text)
             out.timings["read"] = time.perf_counter() - started
         except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                f"The file is not valid {self.info.encoding} (byte {exc.object[exc.start:exc.start + 1]!r} "
-                "cannot be decoded). Save it as UTF-8, or give the encoding (e.g. latin-1, cp1252).") from None
+            raise self._decode_error(exc) from None
         except csv.Error as exc:
             raise ImportFileError(f"The CSV cannot be read near line {reader.line_num}: {exc}.") from None
         self.sink.flush()
         started = time.perf_counter()
-        self._analyse(custom_defs)
+        to_create, _ = self._analyse(custom_defs)
         out.timings["analyse"] = time.perf_counter() - started
         out.errors = self.sink.errors
         out.skipped += self.sink.skipped
         if self.commit and not (self.options.mode == "all_or_nothing" and out.errors):
             started = time.perf_counter()
-            self._write()
+            with transaction.atomic():
+                self._write(to_create)
+                out.committed = True
+                if self.on_written:
+                    self.on_written(out)
             out.timings["write"] = time.perf_counter() - started
+        out.errors_by_column = dict(sorted(self.sink.by_column.items(), key=lambda kv: -kv[1]))
+        out.issues = self.sink.kept
+        return out
+
+    def _decode_error(self, exc: UnicodeDecodeError) -> ImportFileError:
+        return ImportFileError(
+            f"The file is not valid {self.info.encoding} (byte {exc.object[exc.start:exc.start + 1]!r} "
+            "cannot be decoded). Save it as UTF-8, or give the encoding (e.g. latin-1, cp1252).")
+
+    # --- the pipelined job: parse in a thread, write batch by batch ------------------------------
+    def _run_pipelined(self, compiler: RowCompiler, custom_defs, headers) -> Outcome:
+        """commit_valid jobs: a parser thread turns the file into batches while this thread, on
+        the job's connection, stages, checks and writes each batch in its own transaction. The
+        connection waits on PostgreSQL with the GIL released, so parsing (Python) and writing
+        (the server) run on two cores at once. In-file duplicates across batches are found in
+        ``crm_import_seen`` (dedupe keys already imported by this job)."""
+        out = self.outcome
+        spool = tempfile.TemporaryFile()  # the parser thread must not touch the database
+        for chunk in self.chunks():
+            spool.write(chunk)
+        spool.seek(0)
+        key = DEDUPE_KEY.get(self.options.dedupe_on)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS crm_import_seen")
+            if key:
+                cursor.execute("CREATE TEMP TABLE crm_import_seen (k text PRIMARY KEY, row_no int)")
+        batches: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def parse() -> None:
+            try:
+                text = io.TextIOWrapper(spool, encoding=self.info.encoding, errors=decode_errors(self.info.encoding),
+                                        newline="")
+                reader = csv.reader(text, dialect=make_dialect(out.delimiter))
+                read_header(reader)
+                batch, issues, row_no, last_line, blank = [], [], 0, reader.line_num, 0
+                process = compiler.process
+                for cells in reader:
+                    line = last_line + 1
+                    last_line = reader.line_num
+                    row_no += 1
+                    if not cells or not any(cells):
+                        blank += 1
+                        continue
+                    values, messages = process(cells, row_no, line)
+                    if values is None:
+                        issues.append((row_no, line, messages))
+                    else:
+                        batch.append(values)
+                    if len(batch) >= PIPELINE_BATCH_ROWS or len(issues) >= PIPELINE_BATCH_ROWS:
+                        batches.put(("batch", batch, issues, row_no))
+                        batch, issues = [], []
+                        if stop.is_set():
+                            return
+                batches.put(("batch", batch, issues, row_no))
+                batches.put(("end", row_no, blank))
+            except UnicodeDecodeError as exc:
+                batches.put(("error", self._decode_error(exc)))
+            except csv.Error as exc:
+                batches.put(("error", ImportFileError(f"The CSV cannot be read near line {last_line}: {exc}.")))
+            except BaseException as exc:  # surfaced in the writing thread
+                batches.put(("error", exc))
+
+        thread = threading.Thread(target=parse, name="crm-import-parse", daemon=True)
+        started = time.perf_counter()
+        thread.start()
+        try:
+            while True:
+                item = batches.get()
+                if item[0] == "error":
+                    raise item[1]
+                if item[0] == "end":
+                    out.rows, out.skipped = item[1], out.skipped + item[2]
+                    break
+                _, batch, issues, row_no = item
+                for issue_row, line, messages in issues:
+                    self.sink.add(issue_row, line, "error", messages)
+                self.sink.flush()
+                with transaction.atomic():
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"TRUNCATE {STAGE}")
+                    if batch:
+                        self._copy(batch)
+                        to_create, _ = self._analyse(custom_defs, seen=bool(key))
+                        self._write(to_create)
+                        if key:
+                            with connection.cursor() as cursor:
+                                cursor.execute(f"""INSERT INTO crm_import_seen (k, row_no)
+                                                   SELECT {key}, min(row_no) FROM {STAGE}
+                                                   WHERE level IS NULL AND {key} IS NOT NULL GROUP BY {key}
+                                                   ON CONFLICT DO NOTHING""")
+                if self.progress:
+                    self.progress(row_no)
+        finally:
+            stop.set()
+            while thread.is_alive():  # unblock a parser waiting on a full queue
+                try:
+                    batches.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+            spool.close()
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TABLE IF EXISTS crm_import_seen")
+        out.timings["pipeline"] = time.perf_counter() - started
+        out.errors = self.sink.errors
+        out.skipped += self.sink.skipped
+        out.committed = True
+        if self.on_written:
+            with transaction.atomic():
+                self.on_written(out)
         out.errors_by_column = dict(sorted(self.sink.by_column.items(), key=lambda kv: -kv[1]))
         out.issues = self.sink.kept
         return out
@@ -295,9 +421,10 @@ class ImportRun:
         out.rows = row_no
 
     # --- analysis (SQL over the stage) -----------------------------------------------------------
-    def _analyse(self, custom_defs) -> None:
+    def _analyse(self, custom_defs, seen: bool = False) -> tuple[int, int]:
+        """Mark the stage's rows (skipped/error) and find their matches; returns (to create, to update)."""
         opts, out = self.options, self.outcome
-        key = {"email": "email", "phone": "phone_key", "external_id": "external_id"}.get(opts.dedupe_on)
+        key = DEDUPE_KEY.get(opts.dedupe_on)
         with connection.cursor() as cursor:
             # Hash joins and aggregates over the stage stay in memory (reset in drop_stage).
             cursor.execute("SET work_mem = '64MB'")
@@ -311,6 +438,11 @@ class ImportRun:
                     FROM (SELECT {key} AS k, min(row_no) AS first_row FROM {STAGE}
                           WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
                     WHERE t.{key} = d.k AND t.row_no <> d.first_row""")
+            if seen:  # ... or already imported from an earlier batch of this file
+                cursor.execute(f"""
+                    UPDATE {STAGE} t SET level = 'skipped', code = 'duplicate_in_file',
+                           issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as row %s; only the first is imported.', s.row_no)
+                    FROM crm_import_seen s WHERE s.k = t.{key} AND t.level IS NULL""")
             # 2. other unique values twice in the file: an error (which one is right?).
             uniques = [("s.email", "c.email", "e-mail", "email"),
                        ("s.external_id", "c.external_id", "external id", "external_id")]
@@ -363,10 +495,13 @@ class ImportRun:
                                       count(*) FILTER (WHERE level IS NULL AND match_id IS NOT NULL),
                                       count(*) FILTER (WHERE level = 'skipped'),
                                       count(*) FILTER (WHERE level = 'error') FROM {STAGE}""")
-            out.to_create, out.to_update, skipped, errors = cursor.fetchone()
+            to_create, to_update, skipped, errors = cursor.fetchone()
+            out.to_create += to_create
+            out.to_update += to_update
             out.skipped += skipped
             self.sink.errors += errors
             self._collect_stage_issues(cursor, skipped + errors)
+        return to_create, to_update
 
     def _collect_stage_issues(self, cursor, count: int) -> None:
         if not count:
@@ -387,10 +522,10 @@ class ImportRun:
         self.sink.kept.sort(key=lambda i: i["row"])
 
     # --- write ---------------------------------------------------------------------------------
-    def _write(self) -> None:
+    def _write(self, to_create: int) -> None:
+        """Accounts, updates and inserts for the staged rows without issues (caller's transaction)."""
         out, job = self.outcome, self.job_id
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+        with connection.cursor() as cursor:
             cursor.execute(f"""
                 INSERT INTO crm_account (name, website, industry, phone, email, street, city, region, postal_code,
                                          country, owner, tags, external_id, notes, custom, created_at, updated_at,
@@ -401,7 +536,7 @@ class ImportRun:
                 WHERE s.account_name IS NOT NULL AND s.level IS NULL
                   AND NOT EXISTS (SELECT 1 FROM crm_account a WHERE lower(a.name) = lower(s.account_name))
                 ORDER BY lower(s.account_name), s.row_no""", [job])
-            out.accounts_created = cursor.rowcount
+            out.accounts_created += cursor.rowcount
             # Each company name -> the oldest account of that name; joined below rather than
             # written into the stage (rewriting every stage row costs more than the join).
             accounts = (f"(SELECT DISTINCT ON (lower(name)) id, lower(name) AS lname FROM crm_account "
@@ -421,7 +556,7 @@ class ImportRun:
                         updated_at = now()
                     FROM {STAGE} s LEFT JOIN {accounts} a ON a.lname = lower(s.account_name)
                     WHERE s.match_id = c.id AND s.level IS NULL""")
-                out.updated = cursor.rowcount
+                out.updated += cursor.rowcount
             values = ", ".join(f"coalesce(s.{c}, '')" for c in texts)
             cursor.execute(f"""
                 INSERT INTO crm_contact ({', '.join(texts)}, account_id, shared_in_directory, tags, custom,
@@ -431,14 +566,9 @@ class ImportRun:
                 FROM {STAGE} s LEFT JOIN {accounts} a ON a.lname = lower(s.account_name)
                 WHERE s.level IS NULL AND s.match_id IS NULL
                 ON CONFLICT DO NOTHING""", [job])  # the stage is in file order: no ORDER BY (a sort)
-            out.created = cursor.rowcount
+            out.created += cursor.rowcount
             # Rows another writer beat us to between the analysis and the insert.
-            raced = out.to_create - out.created
-            if raced > 0:
-                out.skipped += raced
-            out.committed = True
-            if self.on_written:
-                self.on_written(out)
+            out.skipped += max(0, to_create - cursor.rowcount)
 
     def drop_stage(self) -> None:
         with connection.cursor() as cursor:
