@@ -41,3 +41,17 @@ def test_routes_can_be_limited_to_members_on_one_server(org, world, system_actor
     server = Server.objects.create(name="pbx-1", host="h", sip_address="h", ami_host="h", ami_username="u")
     tenant_update(actor=system_actor, tenant=world.acme, primary_server=server)
     assert [r.tenant_slug for r in intersite_routes(world.acme, server=server)] == ["acme"]
+
+
+def test_routes_of_many_tenants_come_from_one_query(org, world, other_org, django_assert_num_queries):
+    from apps.organizations.selectors import intersite_routes_by_tenant
+
+    tenants = [world.acme, world.globex, world.initech]
+    with django_assert_num_queries(1):
+        routes = intersite_routes_by_tenant(tenants)
+    assert routes == {
+        world.acme.pk: [IntersiteRoute("21", "acme", 4), IntersiteRoute("22", "globex", 4)],
+        world.globex.pk: [IntersiteRoute("21", "acme", 4), IntersiteRoute("22", "globex", 4)],
+        world.initech.pk: [IntersiteRoute("31", "initech", 4)],
+    }
+    assert intersite_routes_by_tenant([]) == {}
