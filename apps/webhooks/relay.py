@@ -23,6 +23,18 @@ logger = logging.getLogger(__name__)
 RELAY_BATCH = 500
 
 
+def no_fsync_wait() -> None:
+    """Bookkeeping transactions (relay, delivery outcomes) do not wait for the WAL flush.
+
+    Safe for at-least-once: the outbox row the service committed is durable. If PostgreSQL
+    crashed and lost one of these commits, the relay would run again (the outbox row is unrelayed
+    again) or the delivery would be attempted again (its outcome is gone): a duplicate, never a
+    loss. It removes one fsync per relay and per delivery batch from the latency path.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def message_id_for(event) -> str:
     return f"msg_{event.event_id.hex}"
 
@@ -50,6 +62,7 @@ def _candidates(events: list[OutboxEvent]) -> list[Subscription]:
 def _relay_batch() -> tuple[list[int], int]:
     now = timezone.now()
     with transaction.atomic():
+        no_fsync_wait()
         events = list(
             OutboxEvent.objects.filter(relayed_at__isnull=True).order_by("id")
             .select_for_update(skip_locked=True)

@@ -161,7 +161,9 @@ def _pool_for(target: Target) -> urllib3.HTTPConnectionPool:
                 for old in list(_pools.values()):
                     old.close()
                 _pools.clear()
-            common = {"port": target.port, "maxsize": 8, "block": False, "retries": False}
+            # As many keep-alive connections per endpoint as there are sending threads.
+            size = int(getattr(settings, "WEBHOOK_HTTP_THREADS", 16))
+            common = {"port": target.port, "maxsize": size, "block": False, "retries": False}
             if target.scheme == "https":
                 pool = urllib3.HTTPSConnectionPool(target.address, server_hostname=target.host,
                                                    assert_hostname=target.host, cert_reqs="CERT_REQUIRED", **common)
