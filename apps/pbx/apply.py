@@ -213,6 +213,9 @@ def _render_write_reload(push: ConfigPush, server: Server) -> None:
 
 @transaction.atomic
 def finish(push: ConfigPush, *, ok: bool, error: str = "") -> None:
+    from thirdlane.logging import mask_secrets
+
+    error = mask_secrets(error)  # a validator message may quote a rendered line
     status = ConfigPush.Status.SUCCEEDED if ok else ConfigPush.Status.FAILED
     _set(push, status=status, error=error[:2000], finished_at=timezone.now(),
          progress=100 if ok else push.progress, stage="done" if ok else "failed")

@@ -115,3 +115,35 @@ def agent_queue_action(self, tenant_id: int, agent_id: int, action: str, reason:
             return results
         raise self.retry(countdown=retry_delay(self.request.retries), max_retries=None)
     return results
+
+
+@shared_task(name="pbx.push_changed_servers", ignore_result=True)
+def push_changed_servers() -> list[int]:
+    """Beat: queue a push for each active server whose tenants' configuration changed (a
+    ``config.*`` or ``tenant.*`` event) since its last push, unless one is already pending.
+    Off with PBX_AUTO_APPLY = False (then pushes are only requested through the API/admin)."""
+    if not getattr(settings, "PBX_AUTO_APPLY", True):
+        return []
+    from django.db.models import Exists, Max, OuterRef, Q
+
+    from apps.accounts.principal import Principal
+    from apps.events.models import OutboxEvent
+    from apps.pbx.models import ConfigPush, Server
+    from apps.pbx.services import config_push_request
+    from apps.tenants.models import Tenant
+
+    connection.set_schema_to_public()
+    pending = ConfigPush.objects.filter(server=OuterRef("pk"), status__in=[
+        ConfigPush.Status.QUEUED, ConfigPush.Status.RUNNING, ConfigPush.Status.RETRYING])
+    servers = (Server.objects.filter(is_active=True).annotate(last=Max("pushes__created_at"))
+               .filter(~Exists(pending)).order_by("pk"))
+    queued = []
+    for server in servers:
+        changes = OutboxEvent.objects.filter(
+            Q(type__startswith="config.") | Q(type__startswith="tenant."),
+            tenant_id__in=Tenant.objects.filter(primary_server=server).values("pk"))
+        if server.last is not None:
+            changes = changes.filter(occurred_at__gt=server.last)
+        if changes.exists():
+            queued.append(config_push_request(actor=Principal.system("auto-apply"), server=server).pk)
+    return queued

@@ -210,3 +210,26 @@ def test_ami_check_reports_the_version_or_the_error(api, world, system_actor):
     Server.objects.filter(pk=server.pk).update(ami_port=free_port())
     body = api("system").post(f"/api/servers/{server.pk}/ami-check").json()
     assert body["ok"] is False and "cannot connect" in body["error"]
+
+
+def test_changed_tenants_get_their_server_pushed_once(world, system_actor, tmp_path, django_capture_on_commit_callbacks):
+    from apps.pbx.tasks import push_changed_servers
+
+    server, objects = build_demo(system_actor, world, ami_port=free_port(), config_dir=str(tmp_path))
+    idle = make_idle_server()
+    with django_capture_on_commit_callbacks(execute=False):
+        first = push_changed_servers()
+        assert push_changed_servers() == []  # one is pending already
+    assert first == [ConfigPush.objects.get(server=server).pk]
+    assert not ConfigPush.objects.filter(server=idle).exists()
+    ConfigPush.objects.filter(pk=first[0]).update(status="succeeded")
+    with django_capture_on_commit_callbacks(execute=False):
+        assert push_changed_servers() == []  # nothing changed since
+        tel.queue_update(actor=system_actor, tenant=world.acme, instance=objects["acme"]["sales"], wrapup_time=5)
+        assert len(push_changed_servers()) == 1
+
+
+def make_idle_server():
+    from tests.pbx.golden.demo import make_server
+
+    return make_server(name="pbx-idle")
