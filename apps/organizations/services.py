@@ -172,12 +172,7 @@ def organization_member_add(*, actor, organization: Organization, tenant: Tenant
                                 address=address, timezone=timezone)
     _full_clean(member)
     validate_member(organization=organization, tenant=tenant, site_code=site_code)
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError as exc:  # the tenant joined an organization concurrently
-        raise Conflict(f"Tenant {tenant.slug} already belongs to an organization.", code="tenant_in_organization",
-                       field="tenant") from exc
+    _save_member(member)
     record_change(actor=actor, action=AuditEntry.Action.CREATE, instance=member, tenant=tenant,
                   event_type="organization.member.added", event_data=member_payload(member))
     return member
@@ -196,10 +191,24 @@ def organization_member_update(*, actor, member: OrganizationMember, **fields: A
         setattr(member, key, value)
     _full_clean(member)
     validate_member(organization=member.organization, tenant=member.tenant, site_code=member.site_code, member=member)
-    member.save()
+    _save_member(member)
     record_change(actor=actor, action=AuditEntry.Action.UPDATE, instance=member, before=before,
                   tenant=member.tenant, event_type="organization.member.updated", event_data=member_payload(member))
     return member
+
+
+def _save_member(member: OrganizationMember) -> None:
+    """Save; a unique constraint that a concurrent writer won (despite the organization lock,
+    e.g. the tenant joining another organization) becomes the same 409 as the checks give."""
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        if "organization_site_code_unique" in str(exc):
+            raise Conflict(f"Site code {member.site_code} is already used.", code="site_code_taken",
+                           field="site_code") from exc
+        raise Conflict(f"Tenant {member.tenant.slug} already belongs to an organization.",
+                       code="tenant_in_organization", field="tenant") from exc
 
 
 def _remove(*, actor, member: OrganizationMember) -> None:

@@ -107,3 +107,28 @@ def test_admin_delete_releases_members(org, world):
     assert response.status_code == 302
     assert not Organization.objects.exists() and not OrganizationMember.objects.exists()
     assert OutboxEvent.objects.filter(type="organization.deleted").count() == 1
+
+
+@pytest.mark.parametrize("user,password", [("admin", "pw-admin-1"), ("reseller", "pw-reseller-1")])
+def test_admin_pages_render_for_system_and_reseller_users(org, user, password):
+    client = login(user, password)
+    for path in ("/admin/organizations/organization/", "/admin/organizations/organization/add/",
+                 f"/admin/organizations/organization/{org.organization.pk}/change/",
+                 f"/admin/organizations/organization/{org.organization.pk}/delete/",
+                 "/admin/organizations/organization/?q=globex"):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    assert "globex" in client.get(f"/admin/organizations/organization/{org.organization.pk}/change/").content.decode()
+
+
+def test_tenant_admins_and_read_only_users_cannot_change_organizations(org, world):
+    from apps.accounts.models import User
+
+    User.objects.create_user("viewer", "v@example.com", "pw-viewer-1", role=User.Role.READ_ONLY,
+                             reseller=world.reseller, is_staff=True)
+    viewer = login("viewer", "pw-viewer-1")
+    assert viewer.get(f"/admin/organizations/organization/{org.organization.pk}/change/").status_code == 200
+    response = viewer.post(f"/admin/organizations/organization/{org.organization.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403 and Organization.objects.filter(pk=org.organization.pk).exists()
+    tenant_admin = login("acme-admin", "pw-acme-1")
+    assert "Acme Group" not in tenant_admin.get("/admin/organizations/organization/").content.decode()
