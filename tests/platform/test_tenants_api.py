@@ -144,3 +144,9 @@ def test_pagination_headers(api, world):
     assert set(links) == {"first", "prev", "next", "last"}
     assert "offset=2" in links["next"] and "offset=2" in links["last"] and "offset" not in links["prev"]
     assert "ordering=slug" in links["next"] and "limit=1" in links["next"]
+
+
+def test_trailing_slash_is_optional(api, world):
+    assert api("reseller").get("/api/tenants").status_code == 200
+    assert api("reseller").get("/api/tenants/acme").status_code == 200
+    assert api("reseller").post("/api/tenants/acme/suspend").status_code == 200
