@@ -9,6 +9,7 @@ from apps.events.models import OutboxEvent
 from apps.pbx.apply import write_files
 from apps.pbx.models import ConfigPush, Server
 from apps.pbx.render import FILES, render_server
+from apps.pbx.render.confcheck import validate
 from apps.pbx.services import config_push_request
 from apps.pbx.tasks import apply_config, retry_delay
 from apps.telephony import services as tel
@@ -174,7 +175,18 @@ def test_config_endpoint_returns_every_file_and_one_as_text(api, world, system_a
     assert response.status_code == 400 and "file" in response.json()["errors"]
 
 
-def test_config_holds_secrets_so_only_system_credentials_read_it(api, world, system_actor):
+def test_config_from_the_api_never_shows_secrets(api, world, system_actor):
+    server, _ = build_demo(system_actor, world)
+    files = api("system").get(f"/api/servers/{server.pk}/config").json()
+    real = render_server(server).files
+    assert "password = Demo-acme-Sip-baab9" in real["pjsip.conf"] and "1001 => 4827," in real["voicemail.conf"]
+    for secret in ("Demo-acme-Sip", "Trunk-A-Secret", "4827"):
+        assert not any(secret in text for text in files.values()), secret
+    assert "password = ********" in files["pjsip.conf"] and "1001 => ********,Alice Smith" in files["voicemail.conf"]
+    assert validate(files) == []  # still a well-formed bundle
+
+
+def test_config_is_for_system_credentials_only(api, world, system_actor):
     server, _ = build_demo(system_actor, world)
     for label in ("reseller", "acme"):
         response = api(label).get(f"/api/servers/{server.pk}/config")

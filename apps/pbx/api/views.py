@@ -76,8 +76,10 @@ class ServerViewSet(PlatformViewSet):
     )
     @action(detail=True, methods=["get"], permission_classes=[IsSystem])
     def config(self, request, pk=None):
-        """The configuration files rendered for this server now (they hold SIP secrets: system only)."""
-        from apps.pbx.render import render_server
+        """The configuration files rendered for this server now, SIP passwords and voicemail PINs
+        replaced by ``********`` (secrets are write-only; only a push writes the real values).
+        The ETag is the checksum of the real files, as recorded on pushes."""
+        from apps.pbx.render import redacted, render_server
 
         server = self.get_object()
         wanted = request.query_params.get("file")
@@ -87,13 +89,14 @@ class ServerViewSet(PlatformViewSet):
         if wanted is not None and wanted not in FILES:
             raise DomainError(f"file must be one of {', '.join(FILES)}.", code="validation_error", field="file")
         rendered = render_server(server)
+        files = redacted(rendered.files)
         headers = {"ETag": f'"{rendered.checksum}"', "Cache-Control": "no-store"}
         if wanted:
-            response = HttpResponse(rendered.files[wanted], content_type="text/plain; charset=utf-8")
+            response = HttpResponse(files[wanted], content_type="text/plain; charset=utf-8")
             for key, value in headers.items():
                 response[key] = value
             return response
-        return Response(rendered.files, headers=headers)
+        return Response(files, headers=headers)
 
     @extend_schema(request=None, responses={202: ConfigPushSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsSystem])

@@ -12,6 +12,7 @@ string building over sorted rows, so the same database gives byte-identical file
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from apps.pbx.render import dialplan, loader, pjsip, queues, voicemail
@@ -31,6 +32,22 @@ class RenderedConfig:
         for name in sorted(self.files):
             digest.update(name.encode() + b"\0" + self.files[name].encode() + b"\0")
         return digest.hexdigest()
+
+
+_PASSWORD_LINE = re.compile(r"(?m)^(password\s*=\s*).*$")
+_MAILBOX_LINE = re.compile(r"(?m)^(\d+\s*=>\s*)[^,\n]*")
+REDACTED = "********"
+
+
+def redacted(files: dict[str, str]) -> dict[str, str]:
+    """The files with SIP passwords and voicemail PINs replaced: what the API shows. Secrets are
+    write-only in the API; the real values only ever go to the server's config_dir."""
+    out = dict(files)
+    if "pjsip.conf" in out:
+        out["pjsip.conf"] = _PASSWORD_LINE.sub(lambda m: m.group(1) + REDACTED, out["pjsip.conf"])
+    if "voicemail.conf" in out:
+        out["voicemail.conf"] = _MAILBOX_LINE.sub(lambda m: m.group(1) + REDACTED, out["voicemail.conf"])
+    return out
 
 
 def render_views(views: list[TenantView], server) -> RenderedConfig:

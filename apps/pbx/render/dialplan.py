@@ -136,13 +136,31 @@ def _forward(v: TenantView, ext: Row, field: str) -> str:
 
 # --- inbound: trunks and DIDs --------------------------------------------------------------------
 
+def _normalise(region: str) -> list[tuple[str, str]]:
+    """Patterns turning what carriers send into E.164, for the tenant's region: E.164 as is,
+    national numbers with the region's country code (NANP: 10 digits or 1 + 10; elsewhere a
+    leading trunk 0 and a 00 international prefix), anything else as digits with a country code."""
+    import phonenumbers
+
+    code = phonenumbers.country_code_for_region((region or "").upper())
+    rules = [("_+X.", "${EXTEN}")]
+    if code == 1:
+        rules += [("_NXXNXXXXXX", "+1${EXTEN}"), ("_1NXXNXXXXXX", "+${EXTEN}"), ("_011X.", "+${EXTEN:3}")]
+    elif code:
+        rules += [("_00X.", "+${EXTEN:2}"), ("_0X.", f"+{code}${{EXTEN:1}}")]
+    rules.append(("_X.", "+${EXTEN}"))
+    return rules
+
+
 def _inbound(out: Lines, v: TenantView) -> None:
     did_ctx = v.ctx("from-did")
+    rules = _normalise(v.info.default_region)
     for trunk in v.trunks:
         out.append(f"[{v.ctx('from-trunk', trunk['id'])}]")
-        out.append(f"; inbound calls of trunk {text.label(trunk['name'])}: numbers become E.164")
-        out.exten("_+X.", [("", f"Goto({did_ctx},${{EXTEN}},1)")])
-        out.exten("_X.", [("", f"Goto({did_ctx},+${{EXTEN}},1)")])
+        out.append(f"; inbound calls of trunk {text.label(trunk['name'])}: numbers become E.164 "
+                   f"(region {text.label(v.info.default_region)})")
+        for pattern, number in rules:
+            out.exten(pattern, [("", f"Goto({did_ctx},{number},1)")])
         out.append("")
     out.append(f"[{did_ctx}]")
     for did in v.dids:
@@ -308,10 +326,13 @@ def _time_condition(out: Lines, v: TenantView, tc: Row) -> None:
 
 def _weekly(ranges: list[Row]) -> list[tuple[str, str]]:
     """Weekly ranges as GotoIfTime (times, weekdays) pairs; days with equal hours share a line
-    (``09:00-17:00,mon-fri``)."""
+    (``09:00-16:59,mon-fri``)."""
     by_time: dict[str, list[int]] = {}
     for r in ranges:
-        times = f"{r['start_time']:%H:%M}-{r['end_time']:%H:%M}"
+        # Asterisk's time ranges include their last minute (main/pbx_timing.c), ours end before
+        # end_time: 09:00-17:00 is rendered 09:00-16:59.
+        end = r["end_time"].hour * 60 + r["end_time"].minute - 1
+        times = f"{r['start_time']:%H:%M}-{end // 60:02d}:{end % 60:02d}"
         by_time.setdefault(times, [])
         if r["day_of_week"] not in by_time[times]:
             by_time[times].append(r["day_of_week"])

@@ -48,6 +48,7 @@ class TenantInfo:
     name: str
     schema_name: str
     timezone: str = "UTC"
+    default_region: str = "US"
 
 
 @dataclass
@@ -117,5 +118,5 @@ def tenants_of_server(server_id: int) -> list[TenantInfo]:
     from apps.tenants.models import Tenant
 
     rows = (Tenant.objects.filter(primary_server_id=server_id, status=Tenant.Status.ACTIVE)
-            .order_by("slug").values_list("id", "slug", "name", "schema_name", "timezone"))
+            .order_by("slug").values_list("id", "slug", "name", "schema_name", "timezone", "default_region"))
     return [TenantInfo(*row) for row in rows]

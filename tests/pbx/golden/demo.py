@@ -106,7 +106,7 @@ def build_globex(actor, tenant) -> dict:
     trunk = tel.trunk_create(actor=actor, tenant=tenant, name="carrier-a", auth_type="registration",
                              host="sip.carrier-a.example", username="globex2125550199", secret="Trunk-G-Secret-88w")
     tel.outbound_route_create(actor=actor, tenant=tenant, name="All calls", priority=100,
-                              dial_patterns=["_NXXNXXXXXX", "_1NXXNXXXXXX", "_+X."], trunks=[trunk.pk])
+                              dial_patterns=["_NXXNXXXXXX", "_1NXXNXXXXXX"], trunks=[trunk.pk])
     return {"one": one, "two": two, "trunk": trunk}
 
 
