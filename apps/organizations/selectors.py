@@ -347,7 +347,9 @@ def intersite_routes_by_tenant(tenants: Iterable[Tenant], *, server=None) -> dic
 
 # --- organizations visible to a principal ------------------------------------------------------
 
-def organizations_for(principal, queryset=None):
+def organizations_for(principal, queryset=None, *, member_reads: bool = False):
+    """The organizations ``principal`` may see; with ``member_reads`` (API reads), a tenant
+    credential sees the organization its tenant is a member of."""
     from apps.accounts.models import Scope
 
     queryset = queryset if queryset is not None else Organization.objects.all()
@@ -357,6 +359,9 @@ def organizations_for(principal, queryset=None):
         return queryset.filter(reseller_id=principal.reseller_id)
     if principal.scope == Scope.ORGANIZATION:
         return queryset.filter(pk=principal.organization_id)
+    if member_reads and principal.scope == Scope.TENANT and principal.tenant_id:
+        # A member reads its own organization: the directory is shared by its sites.
+        return queryset.filter(members__tenant_id=principal.tenant_id)
     return queryset.none()
 
 

@@ -100,7 +100,6 @@ def test_directory_refuses_bad_input_with_a_field_and_code(api, org, query, code
 def test_directory_scope(api, org, org_api, other_org, phonebook):
     assert len(directory(org_api(), org, "q=ann").json()) == 6
     assert directory(api("other_reseller"), org, "q=ann").status_code == 404
-    assert directory(api("acme"), org, "q=ann").status_code == 404
     response = org_api().get(f"/api/organization/{other_org.pk}/directory/?q=ann")
     assert response.status_code == 404
 
@@ -187,3 +186,10 @@ def test_directory_lists_only_contacts_shared_in_the_directory(api, org, world):
         ("Anna Shared", "Initrode", "+14155550100", "contact")]
     assert entries[0]["intersite_number"] == "" and entries[0]["tenant"] == "acme"
     assert [e["name"] for e in directory(api("reseller"), org, "q=initrode").json()] == ["Anna Shared"]
+
+
+def test_a_member_tenants_key_searches_its_organizations_directory(api, org, other_org, phonebook):
+    assert len(directory(api("globex"), org, "q=ann").json()) == 6
+    assert directory(api("initech"), org, "q=ann").status_code == 404
+    response = api("acme").post(f"/api/organization/{org.organization.pk}/members/", {"tenant": "acme", "site_code": "9"})
+    assert response.status_code == 403

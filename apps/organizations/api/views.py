@@ -31,7 +31,8 @@ class OrganizationFilter(filters.FilterSet):
 
 class OrganizationPermission(IsAuthenticatedPrincipal):
     """Everyone in scope reads; system and reseller credentials write. An organization key reads
-    its organization, its members, sites and directory; a tenant key sees no organization."""
+    its organization, its members, sites and directory; a tenant key reads the organization its
+    tenant is a member of (the directory is shared by the sites), and no other."""
 
     def has_permission(self, request, view) -> bool:
         super().has_permission(request, view)
@@ -70,7 +71,7 @@ class OrganizationViewSet(PlatformViewSet):
     delete_service = services.organization_delete
 
     def scope_queryset(self, queryset, principal):
-        return selectors.with_member_count(selectors.organizations_for(principal, queryset))
+        return selectors.with_member_count(selectors.organizations_for(principal, queryset, member_reads=True))
 
     # --- members ----------------------------------------------------------------------------
     def _members(self, organization):
