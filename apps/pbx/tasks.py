@@ -147,3 +147,19 @@ def push_changed_servers() -> list[int]:
         if changes.exists():
             queued.append(config_push_request(actor=Principal.system("auto-apply"), server=server).pk)
     return queued
+
+
+@shared_task(name="pbx.prune_pushes", ignore_result=True)
+def prune_pushes() -> int:
+    """Beat: forget finished pushes older than PBX_PUSH_RETENTION_DAYS (90), keeping each
+    server's latest 20 whatever their age."""
+    from apps.pbx.models import ConfigPush, Server
+
+    connection.set_schema_to_public()
+    cutoff = timezone.now() - timedelta(days=int(getattr(settings, "PBX_PUSH_RETENTION_DAYS", 90)))
+    deleted = 0
+    for server_id in Server.objects.values_list("pk", flat=True):
+        keep = ConfigPush.objects.filter(server_id=server_id).order_by("-created_at", "-id").values("pk")[:20]
+        deleted += ConfigPush.objects.filter(server_id=server_id, created_at__lt=cutoff,
+                                             status__in=ConfigPush.FINISHED).exclude(pk__in=keep).delete()[0]
+    return deleted
