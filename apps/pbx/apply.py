@@ -115,7 +115,8 @@ def write_files(config_dir: str, files: dict[str, str]) -> list[str]:
 def reload_files(server: Server, names: list[str], on_step=None) -> list[str]:
     """Reload the modules of ``names`` over one AMI session; returns what was reloaded."""
     steps = [(kind, target) for name, kind, target in RELOADS if name in names]
-    done = []
+    done: list[str] = []
+    target = "login"
     try:
         with connect(server) as ami:
             for index, (kind, target) in enumerate(steps):
@@ -181,6 +182,11 @@ def run_push(push: ConfigPush) -> ConfigPush:
             _render_write_reload(push, server)
         except PushFailed as exc:
             finish(push, ok=False, error=str(exc))
+        except (Unreachable, ServerBusy):
+            raise
+        except Exception as exc:  # a bug or a database error: the push must not stay "running"
+            logger.exception("config push %s to %s failed unexpectedly", push.pk, server.name)
+            finish(push, ok=False, error=f"internal error ({type(exc).__name__}); see the worker log")
         return push
     finally:
         _unlock(server.pk)
