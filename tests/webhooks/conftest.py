@@ -130,10 +130,11 @@ class Worker:
             self.process.wait(10)
 
     def stop(self) -> None:
+        """Cold shutdown (SIGQUIT): the database rows are the truth, nothing to drain."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGQUIT)
             try:
-                self.process.wait(15)
+                self.process.wait(5)
             except subprocess.TimeoutExpired:
                 self.kill()
 
@@ -150,6 +151,15 @@ def start_worker():
     yield start
     for w in workers:
         w.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_worker(django_db_setup, django_db_blocker):
+    """One worker for a module's tests that do not kill it."""
+    with django_db_blocker.unblock():
+        worker = Worker(BROKER)
+    yield worker
+    worker.stop()
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):

@@ -51,7 +51,7 @@ def settle(receiver, count, timeout=30.0, quiet=1.0):
     return len(receiver.requests)
 
 
-def test_events_arrive_once_per_subscription_signed_and_scoped(committed_world, receiver, start_worker, caplog):
+def test_events_arrive_once_per_subscription_signed_and_scoped(committed_world, receiver, shared_worker, caplog):
     caplog.set_level(logging.INFO)
     w = committed_world
     subs = {
@@ -61,7 +61,7 @@ def test_events_arrive_once_per_subscription_signed_and_scoped(committed_world, 
         "system-all": subscribe(receiver, "system-all", kind="system"),
         "system-two": subscribe(receiver, "system-two", kind="system", reseller=w.other_reseller),
     }
-    worker = start_worker()
+    worker = shared_worker
     from apps.crm.services import contact_create
     from apps.telephony.services.extensions import extension_create
 
@@ -103,10 +103,9 @@ def test_events_arrive_once_per_subscription_signed_and_scoped(committed_world, 
     assert Delivery.objects.filter(status="succeeded").count() == total
 
 
-def test_a_rolled_back_transaction_delivers_nothing(committed_world, receiver, start_worker):
+def test_a_rolled_back_transaction_delivers_nothing(committed_world, receiver, shared_worker):
     w = committed_world
     subs = {"acme": subscribe(receiver, "acme", w.acme)}
-    start_worker()
     with pytest.raises(RuntimeError):
         with transaction.atomic():
             tenant_update(actor=ACTOR, tenant=w.acme, name="Rolled back")
@@ -120,11 +119,10 @@ def test_a_rolled_back_transaction_delivers_nothing(committed_world, receiver, s
     assert not OutboxEvent.objects.filter(data__marker="rolled-back").exists()
 
 
-def test_a_500_is_retried_by_the_worker_about_5_seconds_later(committed_world, receiver, start_worker):
+def test_a_500_is_retried_by_the_worker_about_5_seconds_later(committed_world, receiver, shared_worker):
     w = committed_world
     subs = {"acme": subscribe(receiver, "acme", w.acme)}
     receiver.answer(500)
-    start_worker()
     with transaction.atomic():
         emit_event(type="crm.contact.created", data={"id": 3}, tenant=w.acme)
     requests = receiver.wait_for(2, timeout=15)
