@@ -193,3 +193,20 @@ def test_a_member_tenants_key_searches_its_organizations_directory(api, org, oth
     assert directory(api("initech"), org, "q=ann").status_code == 404
     response = api("acme").post(f"/api/organization/{org.organization.pk}/members/", {"tenant": "acme", "site_code": "9"})
     assert response.status_code == 403
+
+
+def test_prepared_statements_stay_within_the_connections_budget(org, phonebook, settings):
+    members = selectors.directory_members(org.organization)
+    branches = 2 * len(selectors.directory_sources())  # two members, one branch per member and type
+    settings.ORGANIZATIONS_DIRECTORY_PREPARED_BRANCHES = branches - 1
+    with CaptureQueriesContext(connection) as too_big:
+        assert selectors.directory_search(members=members, q="ann").total == 6
+    assert statements(too_big) == ["WITH"]
+    settings.ORGANIZATIONS_DIRECTORY_PREPARED_BRANCHES = branches
+    with CaptureQueriesContext(connection) as fits:
+        selectors.directory_search(members=members, q="ann")
+    with CaptureQueriesContext(connection) as evicts:
+        assert selectors.directory_search(members=members, q="ann", types=("queue",)).total == 1
+    # (statements earlier tests left on this connection are evicted first)
+    assert statements(fits)[-2:] == ["PREPARE", "EXECUTE"]
+    assert statements(evicts) == ["DEALLOCATE", "PREPARE", "EXECUTE"]
