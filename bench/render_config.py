@@ -46,20 +46,26 @@ def recreate_database(drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{DB}"')
 
 
-def best(fn, rounds: int):
-    """(best seconds, queries of the last run, last result)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def measure(cases: dict, rounds: int) -> dict:
+    """{name: (best seconds, queries, last result)}; the cases take turns in each round, so a
+    noisy machine slows them alike."""
+    from django.db import connection, reset_queries
 
-    times, result, queries = [], None, 0
+    times = {name: [] for name in cases}
+    results, queries = {}, {}
     for _ in range(rounds):
-        connection.set_schema_to_public()
-        with CaptureQueriesContext(connection) as ctx:
-            t0 = time.perf_counter()
-            result = fn()
-            times.append(time.perf_counter() - t0)
-        queries = len([q for q in ctx.captured_queries if not q["sql"].lstrip().upper().startswith("SET ")])
-    return min(times), queries, result
+        for name, fn in cases.items():
+            connection.set_schema_to_public()
+            reset_queries()
+            connection.force_debug_cursor = True
+            try:
+                t0 = time.perf_counter()
+                results[name] = fn()
+                times[name].append(time.perf_counter() - t0)
+            finally:
+                connection.force_debug_cursor = False
+            queries[name] = len([q for q in connection.queries if not q["sql"].lstrip().upper().startswith("SET ")])
+    return {name: (min(times[name]), queries[name], results[name]) for name in cases}
 
 
 def populate(tenants: int, actor, server) -> list:
@@ -194,11 +200,13 @@ def main() -> int:
         setup = time.perf_counter() - t0
         # 2 extensions come with each tenant's queue; bulk the rest up to --small, then --extensions.
         add_extensions(tenants, 1000, args.small - 2)
-        small_t, small_q, small = best(lambda: render_server(server), args.rounds)
+        small_t, small_q, small = measure({"render": lambda: render_server(server)}, args.rounds)["render"]
         add_extensions(tenants, 1000 + args.small - 2, args.extensions - args.small)
-        render_t, render_q, rendered = best(lambda: render_server(server), args.rounds)
-        select_t, select_q, rows = best(lambda: select_only(server), args.rounds)
-        naive_t, naive_q, naive = best(lambda: per_tenant_render(server), args.rounds)
+        results = measure({"render": lambda: render_server(server), "select": lambda: select_only(server),
+                           "naive": lambda: per_tenant_render(server)}, args.rounds)
+        render_t, render_q, rendered = results["render"]
+        select_t, select_q, rows = results["select"]
+        naive_t, naive_q, naive = results["naive"]
         t0 = time.perf_counter()
         problems = validate(rendered.files)
         validate_t = time.perf_counter() - t0
