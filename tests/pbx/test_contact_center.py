@@ -157,3 +157,22 @@ def test_contact_center_is_tenant_isolated(api, world, cc):
     for label in ("globex", "initech", "other_reseller"):
         assert act(api, cc["agent"], "login", key=label).status_code == 404
     assert act(api, cc["agent"], "login", key="acme_ro").status_code == 403
+
+
+def test_unreachable_server_is_retried_then_given_up_without_losing_the_state(api, world, cc, settings, caplog):
+    import socket
+
+    from apps.pbx.models import Server
+
+    settings.PBX_AGENT_ACTION_MAX_RETRIES = 2
+    settings.PBX_AMI_TIMEOUT = 2.0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    Server.objects.filter(pk=cc["server"].pk).update(ami_host="127.0.0.1", ami_port=port)
+    act(api, cc["agent"], "login")
+    result = agent_queue_action.apply(args=[world.acme.pk, cc["agent"].pk, "login", ""])
+    assert result.get() == [] and result.successful()
+    assert "unreachable, gave up" in caplog.text
+    with tenant_context(world.acme):
+        assert Agent.objects.get(pk=cc["agent"].pk).state == "logged_in"
