@@ -137,13 +137,16 @@ def ours(tenant, path: Path) -> tuple[float, dict]:
         with open(path, "rb") as handle:
             job = import_upload(actor=actor, tenant=tenant, upload=handle, file_name=path.name,
                                 dedupe_on="email", on_match="update")
+        uploaded = time.perf_counter() - start
         job = import_run(tenant=tenant, job_id=job.pk)
         seconds = time.perf_counter() - start
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*), count(*) FILTER (WHERE custom ? 'tier'), "
                            "count(*) FILTER (WHERE phone LIKE '+1%%') FROM crm_contact")
             total, with_tier, e164 = cursor.fetchone()
-    return seconds, {"status": job.status, "created": job.created_count, "updated": job.updated_count,
+    return seconds, {"timings": {"upload": round(uploaded, 2),
+                                 **{k: round(v, 2) for k, v in getattr(job, "timings", {}).items()}},
+                     "status": job.status, "created": job.created_count, "updated": job.updated_count,
                      "errors": job.error_count, "skipped": job.skipped_count, "contacts": total,
                      "with_tier": with_tier, "e164": e164}
 

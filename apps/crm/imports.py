@@ -237,7 +237,9 @@ def import_run(*, tenant, job_id: int) -> ImportJob:
         raise
     finally:
         request_id_var.reset(token)
-    return ImportJob.objects.get(pk=job_id)
+    final = ImportJob.objects.get(pk=job_id)
+    final.timings = getattr(job, "timings", {})
+    return final
 
 
 def _finish(job: ImportJob, outcome: engine.Outcome, *, actor, tenant) -> None:
@@ -256,6 +258,7 @@ def _finish(job: ImportJob, outcome: engine.Outcome, *, actor, tenant) -> None:
         job.error_message = (f"{outcome.errors} row(s) have errors, so nothing was imported (all-or-nothing). "
                              "Download the error file, fix the rows and import again.")
     job.save()
+    job.timings = outcome.timings  # for callers that measure (not stored)
     _event(job, actor=actor, tenant=tenant, accounts_created=outcome.accounts_created)
 
 

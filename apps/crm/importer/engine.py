@@ -38,6 +38,8 @@ csv.field_size_limit(1024 * 1024)
 BATCH_ROWS = 5000
 PIPELINE_BATCH_ROWS = 10000
 DEDUPE_KEY = {"email": "email", "phone": "phone_key", "external_id": "external_id"}
+CONTACT_TEXTS = ["first_name", "last_name", "title", "email", "other_email", "phone", "mobile", "work_phone", "street",
+                 "city", "region", "postal_code", "country", "owner", "source", "external_id", "notes"]
 STAGE = "crm_import_stage"
 DEDUPE_LABEL = {"email": "e-mail", "phone": "phone", "external_id": "external id"}
 
@@ -216,6 +218,9 @@ class ImportRun:
         # commit with the contacts.
         self.on_written = on_written
         self.pipelined = pipelined
+        self.mapped: set[str] = set()
+        self._account_ids: dict[str, int] = {}
+        self._pipelining = False
         self.outcome = Outcome(encoding=info.encoding)
 
     def run(self) -> Outcome:
@@ -229,6 +234,9 @@ class ImportRun:
             check_header(headers, custom_defs, explicit_map=self.options.columns is not None)
             out.headers = headers
             out.columns, out.ignored_columns = resolve_columns(headers, self.options.columns, custom_defs)
+            self.mapped = {spec["field"] for spec in out.columns.values() if spec["field"]}
+            if "full_name" in self.mapped:
+                self.mapped |= {"first_name", "last_name"}
             if self.options.on_match == "create" and self.options.dedupe_on in ("email", "external_id"):
                 raise ImportFileError(f"Contacts' {self.options.dedupe_on} is unique: on a match choose update "
                                       "or skip.")
@@ -274,6 +282,7 @@ class ImportRun:
         (the server) run on two cores at once. In-file duplicates across batches are found in
         ``crm_import_seen`` (dedupe keys already imported by this job)."""
         out = self.outcome
+        self._pipelining = True
         spool = tempfile.TemporaryFile()  # the parser thread must not touch the database
         for chunk in self.chunks():
             spool.write(chunk)
@@ -283,6 +292,11 @@ class ImportRun:
             cursor.execute("DROP TABLE IF EXISTS crm_import_seen")
             if key:
                 cursor.execute("CREATE TEMP TABLE crm_import_seen (k text PRIMARY KEY, row_no int)")
+        # Each batch is its own transaction: a stage that empties itself at commit costs less than a
+        # TRUNCATE per batch. Inside an outer transaction (tests) batches are savepoints, so TRUNCATE.
+        truncate = connection.in_atomic_block
+        if not truncate:
+            self._create_stage(on_commit_delete=True)
         batches: queue.Queue = queue.Queue(maxsize=2)
         stop = threading.Event()
 
@@ -320,12 +334,16 @@ class ImportRun:
             except BaseException as exc:  # surfaced in the writing thread
                 batches.put(("error", exc))
 
+        upsert = self.upsert_applies(custom_defs)
         thread = threading.Thread(target=parse, name="crm-import-parse", daemon=True)
         started = time.perf_counter()
         thread.start()
+        waited = 0.0
         try:
             while True:
+                before = time.perf_counter()
                 item = batches.get()
+                waited += time.perf_counter() - before
                 if item[0] == "error":
                     raise item[1]
                 if item[0] == "end":
@@ -336,17 +354,24 @@ class ImportRun:
                     self.sink.add(issue_row, line, "error", messages)
                 self.sink.flush()
                 with transaction.atomic():
-                    with connection.cursor() as cursor:
-                        cursor.execute(f"TRUNCATE {STAGE}")
+                    if truncate:
+                        with connection.cursor() as cursor:
+                            cursor.execute(f"TRUNCATE {STAGE}")
                     if batch:
+                        self._resolve_accounts(batch)
                         self._copy(batch)
-                        to_create, _ = self._analyse(custom_defs, seen=bool(key))
-                        self._write(to_create)
+                        if upsert:
+                            self._analyse(custom_defs, seen=bool(key), match=False)
+                            self._write_upsert()
+                        else:
+                            to_create, _ = self._analyse(custom_defs, seen=bool(key))
+                            self._write(to_create)
                         if key:
                             with connection.cursor() as cursor:
+                                # Imported rows' keys are unique in the batch (duplicates were skipped).
                                 cursor.execute(f"""INSERT INTO crm_import_seen (k, row_no)
-                                                   SELECT {key}, min(row_no) FROM {STAGE}
-                                                   WHERE level IS NULL AND {key} IS NOT NULL GROUP BY {key}
+                                                   SELECT {key}, row_no FROM {STAGE}
+                                                   WHERE level IS NULL AND {key} IS NOT NULL
                                                    ON CONFLICT DO NOTHING""")
                 if self.progress:
                     self.progress(row_no)
@@ -361,6 +386,7 @@ class ImportRun:
             with connection.cursor() as cursor:
                 cursor.execute("DROP TABLE IF EXISTS crm_import_seen")
         out.timings["pipeline"] = time.perf_counter() - started
+        out.timings["waiting_for_parser"] = waited
         out.errors = self.sink.errors
         out.skipped += self.sink.skipped
         out.committed = True
@@ -372,12 +398,15 @@ class ImportRun:
         return out
 
     # --- stage ---------------------------------------------------------------------------------
-    def _create_stage(self) -> None:
+    def _create_stage(self, on_commit_delete: bool = False) -> None:
         columns = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"CREATE TEMP TABLE {STAGE} ({columns}, match_id bigint, level text, code text, "
-                           "issue text)")
+                           f"issue text){' ON COMMIT DELETE ROWS' if on_commit_delete else ''}")
+            # Company name (lower-cased) -> account id, filled as batches meet new names.
+            cursor.execute("DROP TABLE IF EXISTS crm_import_accounts")
+            cursor.execute("CREATE TEMP TABLE crm_import_accounts (lname text PRIMARY KEY, id bigint)")
 
     def _copy(self, batch: list[list]) -> None:
         names = ", ".join(name for name, _ in STAGE_COLUMNS)
@@ -421,10 +450,25 @@ class ImportRun:
         out.rows = row_no
 
     # --- analysis (SQL over the stage) -----------------------------------------------------------
-    def _analyse(self, custom_defs, seen: bool = False) -> tuple[int, int]:
-        """Mark the stage's rows (skipped/error) and find their matches; returns (to create, to update)."""
+    def upsert_applies(self, custom_defs) -> bool:
+        """The common case (match on e-mail, update on a match) can be one INSERT ... ON CONFLICT
+        per batch instead of match + UPDATE + INSERT, when nothing else needs the matches:
+        no other unique column mapped (their clash check compares with the match), no required
+        custom field (checked on new rows only), and no boolean column (an empty cell must not
+        overwrite, which the upsert's EXCLUDED row cannot tell)."""
+        o = self.options
+        return (o.dedupe_on == "email" and o.on_match == "update" and "email" in self.mapped
+                and "external_id" not in self.mapped and "shared_in_directory" not in self.mapped
+                and not any(d.required or (d.unique and f"cf:{d.name}" in self.mapped) for d in custom_defs))
+
+    def _analyse(self, custom_defs, seen: bool = False, match: bool = True) -> tuple[int, int]:
+        """Mark the stage's rows (skipped/error) and find their matches; returns (to create, to update).
+        ``match=False`` (the upsert path) leaves matching to the INSERT ... ON CONFLICT."""
         opts, out = self.options, self.outcome
         key = DEDUPE_KEY.get(opts.dedupe_on)
+        mapped = self.mapped
+        if key and not (mapped & ({"phone", "mobile", "work_phone"} if key == "phone_key" else {key})):
+            key = None  # the file has no column for the dedupe key: every row is new
         with connection.cursor() as cursor:
             # Hash joins and aggregates over the stage stay in memory (reset in drop_stage).
             cursor.execute("SET work_mem = '64MB'")
@@ -438,18 +482,19 @@ class ImportRun:
                     FROM (SELECT {key} AS k, min(row_no) AS first_row FROM {STAGE}
                           WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
                     WHERE t.{key} = d.k AND t.row_no <> d.first_row""")
-            if seen:  # ... or already imported from an earlier batch of this file
+            if seen and key:  # ... or already imported from an earlier batch of this file
                 cursor.execute(f"""
                     UPDATE {STAGE} t SET level = 'skipped', code = 'duplicate_in_file',
                            issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as row %s; only the first is imported.', s.row_no)
                     FROM crm_import_seen s WHERE s.k = t.{key} AND t.level IS NULL""")
             # 2. other unique values twice in the file: an error (which one is right?).
-            uniques = [("s.email", "c.email", "e-mail", "email"),
-                       ("s.external_id", "c.external_id", "external id", "external_id")]
-            uniques += [(f"(s.custom->'{n}')", f"(c.custom->'{n}')", n, None) for n in _unique_custom(custom_defs)]
+            # (Only for columns the file maps; the dedupe key's own clashes are its matches.)
+            uniques = [(f"s.{n}", f"c.{n}", label, n) for n, label in (("email", "e-mail"),
+                                                                         ("external_id", "external id"))
+                       if n in mapped and n != key]
+            uniques += [(f"(s.custom->'{n}')", f"(c.custom->'{n}')", n, None) for n in _unique_custom(custom_defs)
+                        if f"cf:{n}" in mapped]
             for s_expr, _, label, name in uniques:
-                if name is not None and name == key:
-                    continue
                 cursor.execute(f"""
                     UPDATE {STAGE} t SET level = 'error', code = 'duplicate_in_file',
                            issue = format('Same {label} as row %s.', d.first_row)
@@ -457,7 +502,9 @@ class ImportRun:
                           WHERE {s_expr} IS NOT NULL AND s.level IS NULL GROUP BY 1 HAVING count(*) > 1) d
                     WHERE {s_expr.replace('s.', 't.')} = d.k AND t.row_no <> d.first_row AND t.level IS NULL""")
             # 3. matches with existing contacts.
-            if opts.dedupe_on == "phone":
+            if not match:
+                key = None
+            if opts.dedupe_on == "phone" and key:
                 cursor.execute(f"""
                     UPDATE {STAGE} s SET match_id = m.id FROM (
                         SELECT x.row_no, min(x.id) AS id FROM (
@@ -522,33 +569,115 @@ class ImportRun:
         self.sink.kept.sort(key=lambda i: i["row"])
 
     # --- write ---------------------------------------------------------------------------------
+    def _write_upsert(self) -> None:
+        """Match on e-mail and update, in one statement: ``ON CONFLICT (email) WHERE email <> ''``
+        (the predicate of the partial unique index must be repeated for PostgreSQL to use it)."""
+        out, job = self.outcome, self.job_id
+        texts = [c for c in CONTACT_TEXTS if c != "email"]
+        keep = ", ".join(f"{c} = CASE WHEN EXCLUDED.{c} = '' THEN crm_contact.{c} ELSE EXCLUDED.{c} END"
+                         for c in texts)
+        values = ", ".join(f"coalesce(s.{c}, '')" for c in CONTACT_TEXTS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"""
+                WITH written AS (
+                    INSERT INTO crm_contact ({', '.join(CONTACT_TEXTS)}, account_id, shared_in_directory, tags,
+                                             custom, created_at, updated_at, created_by_import_id)
+                    SELECT {values}, s.account_id, false, coalesce(s.tags, '{{}}'),
+                           coalesce(s.custom, '{{}}'::jsonb), now(), now(), %s
+                    FROM {STAGE} s
+                    WHERE s.level IS NULL
+                    ON CONFLICT (email) WHERE email <> '' DO UPDATE SET {keep},
+                        account_id = coalesce(EXCLUDED.account_id, crm_contact.account_id),
+                        tags = CASE WHEN EXCLUDED.tags = '{{}}' THEN crm_contact.tags
+                                    ELSE ARRAY(SELECT DISTINCT t FROM unnest(crm_contact.tags || EXCLUDED.tags) t) END,
+                        custom = crm_contact.custom || EXCLUDED.custom,
+                        updated_at = now()
+                    RETURNING (xmax = 0) AS inserted)
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written""", [job])
+            created, updated = cursor.fetchone()
+        out.created += created
+        out.updated += updated
+        out.to_create += created
+        out.to_update += updated
+
+    def _resolve_accounts(self, batch: list[list]) -> None:
+        """Pipelined jobs: company name -> account id in Python, cached for the whole file, so a
+        batch whose companies were all seen before costs no SQL. New names become accounts now
+        (an account whose rows then fail stays; undo removes it with the import)."""
+        if "account" not in self.mapped:
+            return
+        from apps.crm.importer.rows import SLOT
+
+        name_slot, id_slot = SLOT["account_name"], SLOT["account_id"]
+        cache = self._account_ids
+        missing: dict[str, str] = {}
+        for values in batch:
+            name = values[name_slot]
+            if name and name.lower() not in cache:
+                missing.setdefault(name.lower(), name)
+        if missing:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id, name FROM crm_account WHERE lower(name) = ANY(%s) ORDER BY id",
+                               [list(missing)])
+                for account_id, name in cursor.fetchall():
+                    cache.setdefault(name.lower(), account_id)
+                new = [name for lname, name in missing.items() if lname not in cache]
+                if new:
+                    cursor.execute("""
+                        INSERT INTO crm_account (name, website, industry, phone, email, street, city, region,
+                                                 postal_code, country, owner, tags, external_id, notes, custom,
+                                                 created_at, updated_at, created_by_import_id)
+                        SELECT n, '', '', '', '', '', '', '', '', '', '', '{}', '', '', '{}', now(), now(), %s
+                        FROM unnest(%s::text[]) AS n
+                        RETURNING id, name""", [self.job_id, new])
+                    for account_id, name in cursor.fetchall():
+                        cache.setdefault(name.lower(), account_id)
+                    self.outcome.accounts_created += len(new)
+        for values in batch:
+            name = values[name_slot]
+            if name:
+                values[id_slot] = cache.get(name.lower())
+
+    def _accounts(self) -> None:
+        out, job = self.outcome, self.job_id
+        with connection.cursor() as cursor:
+            if "account" in self.mapped:
+                cursor.execute(f"""
+                    INSERT INTO crm_account (name, website, industry, phone, email, street, city, region, postal_code,
+                                             country, owner, tags, external_id, notes, custom, created_at, updated_at,
+                                             created_by_import_id)
+                    SELECT DISTINCT ON (lower(s.account_name)) s.account_name, '', '', '', '', '', '', '', '', '', '',
+                           '{{}}', '', '', '{{}}', now(), now(), %s
+                    FROM {STAGE} s
+                    WHERE s.account_name IS NOT NULL AND s.level IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM crm_import_accounts k WHERE k.lname = lower(s.account_name))
+                      AND NOT EXISTS (SELECT 1 FROM crm_account a WHERE lower(a.name) = lower(s.account_name))
+                    ORDER BY lower(s.account_name), s.row_no""", [job])
+                out.accounts_created += cursor.rowcount
+                # Each company name -> the oldest account of that name, remembered for later batches.
+                cursor.execute(f"""
+                    INSERT INTO crm_import_accounts (lname, id)
+                    SELECT DISTINCT ON (lower(a.name)) lower(a.name), a.id FROM crm_account a
+                    WHERE lower(a.name) IN (SELECT lower(s.account_name) FROM {STAGE} s
+                                            WHERE s.account_name IS NOT NULL AND s.level IS NULL
+                                              AND NOT EXISTS (SELECT 1 FROM crm_import_accounts k
+                                                              WHERE k.lname = lower(s.account_name)))
+                    ORDER BY lower(a.name), a.id
+                    ON CONFLICT DO NOTHING""")
+
     def _write(self, to_create: int) -> None:
         """Accounts, updates and inserts for the staged rows without issues (caller's transaction)."""
         out, job = self.outcome, self.job_id
+        if not self._pipelining:  # pipelined batches come with account ids (_resolve_accounts)
+            self._accounts()
+        accounts = "crm_import_accounts"
         with connection.cursor() as cursor:
-            cursor.execute(f"""
-                INSERT INTO crm_account (name, website, industry, phone, email, street, city, region, postal_code,
-                                         country, owner, tags, external_id, notes, custom, created_at, updated_at,
-                                         created_by_import_id)
-                SELECT DISTINCT ON (lower(s.account_name)) s.account_name, '', '', '', '', '', '', '', '', '', '',
-                       '{{}}', '', '', '{{}}', now(), now(), %s
-                FROM {STAGE} s
-                WHERE s.account_name IS NOT NULL AND s.level IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM crm_account a WHERE lower(a.name) = lower(s.account_name))
-                ORDER BY lower(s.account_name), s.row_no""", [job])
-            out.accounts_created += cursor.rowcount
-            # Each company name -> the oldest account of that name; joined below rather than
-            # written into the stage (rewriting every stage row costs more than the join).
-            accounts = (f"(SELECT DISTINCT ON (lower(name)) id, lower(name) AS lname FROM crm_account "
-                        f"WHERE lower(name) IN (SELECT lower(account_name) FROM {STAGE} WHERE account_name IS NOT NULL) "
-                        f"ORDER BY lower(name), id)")
-            texts = ["first_name", "last_name", "title", "email", "other_email", "phone", "mobile", "work_phone",
-                     "street", "city", "region", "postal_code", "country", "owner", "source", "external_id", "notes"]
+            texts = CONTACT_TEXTS
             if self.options.on_match == "update":
                 sets = ", ".join(f"{c} = coalesce(s.{c}, c.{c})" for c in texts)
                 cursor.execute(f"""
                     UPDATE crm_contact c SET {sets},
-                        account_id = coalesce(a.id, c.account_id),
+                        account_id = coalesce(s.account_id, a.id, c.account_id),
                         shared_in_directory = coalesce(s.shared_in_directory, c.shared_in_directory),
                         tags = CASE WHEN s.tags IS NULL THEN c.tags
                                     ELSE ARRAY(SELECT DISTINCT t FROM unnest(c.tags || s.tags) t) END,
@@ -561,7 +690,7 @@ class ImportRun:
             cursor.execute(f"""
                 INSERT INTO crm_contact ({', '.join(texts)}, account_id, shared_in_directory, tags, custom,
                                          created_at, updated_at, created_by_import_id)
-                SELECT {values}, a.id, coalesce(s.shared_in_directory, false), coalesce(s.tags, '{{}}'),
+                SELECT {values}, coalesce(s.account_id, a.id), coalesce(s.shared_in_directory, false), coalesce(s.tags, '{{}}'),
                        coalesce(s.custom, '{{}}'::jsonb), now(), now(), %s
                 FROM {STAGE} s LEFT JOIN {accounts} a ON a.lname = lower(s.account_name)
                 WHERE s.level IS NULL AND s.match_id IS NULL
@@ -573,6 +702,7 @@ class ImportRun:
     def drop_stage(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute("DROP TABLE IF EXISTS crm_import_accounts")
             cursor.execute("RESET work_mem")
 
 

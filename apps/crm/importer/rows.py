@@ -22,6 +22,7 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("region", "text"), ("postal_code", "text"), ("country", "text"), ("account_name", "text"), ("owner", "text"),
     ("tags", "text[]"), ("source", "text"), ("external_id", "text"), ("shared_in_directory", "bool"),
     ("notes", "text"), ("custom", "jsonb"), ("phone_key", "text"),
+    ("account_id", "int8"),  # filled by the writer (pipelined jobs), not by the row rules
 ]
 SLOT = {name: i for i, (name, _) in enumerate(STAGE_COLUMNS)}
 TARGET_SLOT = {"account": SLOT["account_name"]}
