@@ -80,21 +80,24 @@ def run(sql: str, params: dict[str, Any], *, identity: str) -> list[tuple] | Non
         return None
     name = "org_dir_" + hashlib.sha1(f"{identity}\n{text}".encode()).hexdigest()[:20]
     cache = _cache()
+    if name not in cache:
+        while cache and sum(cache.values()) + branches > budget():
+            old, _ = cache.popitem(last=False)
+            _deallocate_quietly(old)
     guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
         with guard, connection.cursor() as cursor:
             if name in cache:
                 cache.move_to_end(name)
             else:
-                while cache and sum(cache.values()) + branches > budget():
-                    old, _ = cache.popitem(last=False)
-                    cursor.execute(f"DEALLOCATE {old}")
                 cursor.execute(f"PREPARE {name} AS {text}")
                 cache[name] = branches
             placeholders = ", ".join(["%s"] * len(values))
             cursor.execute(f"EXECUTE {name}({placeholders})", values)
             return cursor.fetchall()
     except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == "26000":
+            cache.clear()  # the session lost its statements (DEALLOCATE ALL, DISCARD ALL): forget them all
         cache.pop(name, None)
         logger.info("prepared directory statement failed (%s); running it unprepared",
                     type(exc.__cause__ or exc).__name__)

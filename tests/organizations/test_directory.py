@@ -191,7 +191,8 @@ def test_directory_lists_only_contacts_shared_in_the_directory(api, org, world):
 def test_a_member_tenants_key_searches_its_organizations_directory(api, org, other_org, phonebook):
     assert len(directory(api("globex"), org, "q=ann").json()) == 6
     assert directory(api("initech"), org, "q=ann").status_code == 404
-    response = api("acme").post(f"/api/organization/{org.organization.pk}/members/", {"tenant": "acme", "site_code": "9"})
+    path = f"/api/organization/{org.organization.pk}/members/"
+    response = api("acme").post(path, {"tenant": "acme", "site_code": "9"})
     assert response.status_code == 403
 
 
