@@ -295,6 +295,13 @@ def main() -> int:
                 firsts[key] = min(at, firsts.get(key, at))
             latencies = [(at - commits[mid]) * 1000 for (path, mid), at in firsts.items() if mid in commits]
             p50, p99 = pct(latencies, 50), pct(latencies, 99)
+            order = {mid: n for n, mid in enumerate(commits)}
+            slow = sorted(((at - commits[mid]) * 1000, order[mid]) for (path, mid), at in firsts.items()
+                          if mid in commits and (at - commits[mid]) > 0.5)
+            results["latency_over_500ms"] = len(slow)
+            if slow:
+                print(f"           {len(slow)} deliveries over 500 ms; slowest (ms, event #): "
+                      f"{[(round(ms), n) for ms, n in slow[-5:]]}", flush=True)
             results.update(latency_p50_ms=p50, latency_p99_ms=p99, latency_samples=len(latencies))
             print(f"latency    p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {max(latencies):6.1f} ms  commit -> first "
                   f"attempt, {len(latencies)} deliveries at {args.rate} events/s  target p99 <= 500 ms", flush=True)

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from apps.webhooks import services
 from apps.webhooks.models import Attempt, Delivery, Subscription
-from thirdlane.admin import ScopedModelAdmin, principal_for
+from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.api.errors import DomainError
 
 
@@ -30,6 +30,7 @@ def _subscription_scope(principal, prefix: str = "") -> Q:
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
     event_types_text = forms.CharField(
         label="Event selectors", required=False,
         help_text="Comma-separated: exact types, groups such as crm.* or config.extension.*, or *.")
@@ -74,7 +75,9 @@ class SubscriptionForm(forms.ModelForm):
         return headers
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ScopedAdminMixin, admin.TabularInline):
+    """Read-only: the attempts of a delivery, with the same role-based permissions."""
+
     model = Attempt
     extra = 0
     can_delete = False
@@ -82,6 +85,12 @@ class AttemptInline(admin.TabularInline):
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
