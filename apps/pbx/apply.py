@@ -194,7 +194,8 @@ def run_push(push: ConfigPush) -> ConfigPush:
 
 def _render_write_reload(push: ConfigPush, server: Server) -> None:
     rendered = render_server(server)
-    _set(push, checksum=rendered.checksum, tenant_count=len(rendered.tenants), stage="validating", progress=30)
+    _set(push, checksum=rendered.checksum, tenant_count=len(rendered.tenants), tenant_ids=rendered.tenant_ids,
+         stage="validating", progress=30)
     problems = validate(rendered.files)
     if problems:
         logger.error("rendered configuration of %s is invalid: %s", server.name, problems[:5])

@@ -78,6 +78,7 @@ class ConfigPush(models.Model):
     modules_reloaded = models.JSONField(default=list, blank=True)
     checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the rendered files.")
     tenant_count = models.PositiveIntegerField(default=0)
+    tenant_ids = models.JSONField(default=list, blank=True, help_text="Tenants rendered by this push.")
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     requested_by = models.CharField(max_length=150, blank=True)

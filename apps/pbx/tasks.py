@@ -139,9 +139,12 @@ def push_changed_servers() -> list[int]:
                .filter(~Exists(pending)).order_by("pk"))
     queued = []
     for server in servers:
-        changes = OutboxEvent.objects.filter(
-            Q(type__startswith="config.") | Q(type__startswith="tenant."),
-            tenant_id__in=Tenant.objects.filter(primary_server=server).values("pk"))
+        # The tenants it hosts now, and those its last push rendered (moved away or suspended since).
+        last = ConfigPush.objects.filter(server=server).exclude(tenant_ids=[]).order_by("-created_at", "-id").first()
+        tenant_ids = set(Tenant.objects.filter(primary_server=server).values_list("pk", flat=True))
+        tenant_ids |= set(last.tenant_ids if last else [])
+        changes = OutboxEvent.objects.filter(Q(type__startswith="config.") | Q(type__startswith="tenant."),
+                                             tenant_id__in=tenant_ids)
         if server.last is not None:
             changes = changes.filter(occurred_at__gt=server.last)
         if changes.exists():

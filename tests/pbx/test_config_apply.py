@@ -245,3 +245,19 @@ def make_idle_server():
     from tests.pbx.golden.demo import make_server
 
     return make_server(name="pbx-idle")
+
+
+def test_a_tenant_moved_away_gets_its_old_server_pushed_too(world, system_actor, tmp_path,
+                                                            django_capture_on_commit_callbacks):
+    from apps.pbx.tasks import push_changed_servers
+    from apps.tenants.services import tenant_update
+
+    server, _ = build_demo(system_actor, world, ami_port=free_port(), config_dir=str(tmp_path))
+    push = push_now(server)
+    assert push.tenant_ids == sorted([world.acme.pk, world.globex.pk])
+    ConfigPush.objects.filter(pk=push.pk).update(status="succeeded")
+    other = make_idle_server()
+    with django_capture_on_commit_callbacks(execute=False):
+        tenant_update(actor=system_actor, tenant=world.globex, primary_server=other)
+        queued = ConfigPush.objects.filter(pk__in=push_changed_servers())
+        assert sorted(p.server.name for p in queued) == ["pbx-demo-1", "pbx-idle"]

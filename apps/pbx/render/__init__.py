@@ -25,6 +25,7 @@ FILES = ("extensions.conf", "pjsip.conf", "queues.conf", "voicemail.conf")
 class RenderedConfig:
     files: dict[str, str]
     tenants: list[str] = field(default_factory=list)
+    tenant_ids: list[int] = field(default_factory=list)
 
     @property
     def checksum(self) -> str:
@@ -57,7 +58,7 @@ def render_views(views: list[TenantView], server) -> RenderedConfig:
         "queues.conf": queues.render(views, server.name),
         "voicemail.conf": voicemail.render(views, server.name),
     }
-    return RenderedConfig(files=files, tenants=[v.slug for v in views])
+    return RenderedConfig(files=files, tenants=[v.slug for v in views], tenant_ids=[v.info.id for v in views])
 
 
 def render_server(server, *, chunk: int = loader.DEFAULT_CHUNK) -> RenderedConfig:
