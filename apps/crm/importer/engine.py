@@ -3,14 +3,19 @@ write with a few set-based statements.
 
     read     bytes -> text (detected encoding) -> csv rows (detected delimiter), streamed
     check    each row against the map (RowCompiler): bad rows become issues, good rows are
-             COPYed into ``crm_import_stage`` in batches (memory stays flat in the file size)
+             COPYed into ``crm_import_stage`` (memory stays flat in the file size)
     analyse  in SQL over the stage: duplicates inside the file, matches with existing contacts
              (the dedupe rule), clashes with unique values of other contacts, required custom fields
-    write    (unless a preview, or all-or-nothing with errors) in one transaction: accounts for new
-             company names, UPDATE the matched contacts, INSERT the rest ... ON CONFLICT DO NOTHING
+    write    accounts for new company names, UPDATE the matched contacts, INSERT the rest
+             ... ON CONFLICT DO NOTHING (or, for "match on e-mail, update", one upsert)
 
-Preview runs the same code inside a transaction that is rolled back, so it writes nothing and
-its counts are exactly what the import would do.
+Two ways through it:
+- single pass (previews and all-or-nothing jobs): stage the whole file, analyse, then write in one
+  transaction, or not at all. A preview runs inside a transaction that is rolled back, so it
+  writes nothing and its counts are exactly what the import would do.
+- pipelined (commit_valid jobs): a parser thread hands 10,000-row batches to the job's
+  connection, which stages, analyses and writes each one in its own transaction while the next
+  is parsed (see ``_run_pipelined``).
 """
 from __future__ import annotations
 
@@ -354,8 +359,12 @@ class ImportRun:
                     self.sink.add(issue_row, line, "error", messages)
                 self.sink.flush()
                 with transaction.atomic():
-                    if truncate:
-                        with connection.cursor() as cursor:
+                    with connection.cursor() as cursor:
+                        # A batch need not wait for its WAL flush: the job's final commit is
+                        # synchronous and flushes every earlier batch with it; a crash before
+                        # that leaves a failed job whose written batches undo can remove.
+                        cursor.execute("SET LOCAL synchronous_commit = off")
+                        if truncate:
                             cursor.execute(f"TRUNCATE {STAGE}")
                     if batch:
                         self._resolve_accounts(batch)
