@@ -271,7 +271,7 @@ def disable_subscription(sub: Subscription, *, reason: str, now: datetime, last_
     sub.refresh_from_db()
     logger.warning("webhook disabled", extra={"subscription": sub.pk, "reason": reason})
     data = {
-        "webhook_id": sub.pk, "kind": sub.kind, "url": sub.url, "reason": reason,
+        "webhook_id": sub.pk, "kind": sub.kind, "url": _without_query(sub.url), "reason": reason,
         "failing_since": sub.failing_since.isoformat().replace("+00:00", "Z") if sub.failing_since else None,
         "last_error": last_error,
     }
@@ -279,6 +279,15 @@ def disable_subscription(sub: Subscription, *, reason: str, now: datetime, last_
                   instance=sub, tenant=sub.tenant if sub.tenant_id else None,
                   reseller_id=sub.reseller_id, event_type="system.webhook.disabled", event_data=data)
     return True
+
+
+def _without_query(url: str) -> str:
+    """A URL fit for an event payload: tokens often ride in the query string."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", "")) if parts.port is None else \
+        urlunsplit((parts.scheme, f"{parts.hostname}:{parts.port}", parts.path, "", ""))
 
 
 # --- nudging workers ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ due deliveries, and ``webhooks.purge`` daily for retention.
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 
@@ -57,9 +58,23 @@ def purge() -> int:
     return run_purge()
 
 
+# While the broker is unreachable, writers skip the nudge instead of paying a failed publish on
+# every commit; beat's sweep relays what they wrote as soon as a worker runs again.
+BROKER_BACKOFF_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
 @on_events_committed
 def nudge_relay() -> None:
     """After a commit that wrote events: one message asks a worker to relay them now."""
+    global _broker_down_until
     from apps.webhooks.delivery import task_options
 
-    relay.apply_async(**task_options())
+    if time.monotonic() < _broker_down_until:
+        return
+    try:
+        relay.apply_async(**task_options(), retry_policy={"max_retries": 1, "interval_start": 0,
+                                                           "interval_step": 0.1, "interval_max": 0.1})
+    except Exception:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        raise

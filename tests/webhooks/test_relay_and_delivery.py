@@ -207,7 +207,7 @@ def test_a_4xx_refusal_is_not_retried(world, receiver):
 
 def test_410_disables_the_endpoint_and_emits_an_event(world, receiver):
     receiver.answer(410)
-    sub = hook(world.acme, url=receiver.url)
+    sub = hook(world.acme, url=receiver.url + "?token=s3cr3t")
     watcher = hook(world.acme, event_types=["system.*"])
     emit("crm.contact.created", world.acme)
     relay_pending()
@@ -218,6 +218,7 @@ def test_410_disables_the_endpoint_and_emits_an_event(world, receiver):
     assert Delivery.objects.get(pk=d.pk).status == "failed"
     event = OutboxEvent.objects.get(type="system.webhook.disabled")
     assert event.data["webhook_id"] == sub.pk and event.data["reason"] == "gone" and event.tenant_id == world.acme.pk
+    assert event.data["url"] == receiver.url  # without the query string, where tokens live
     relay_pending()
     assert delivered_types(watcher) == ["system.webhook.disabled"]
     # pending work for a disabled endpoint fails without an attempt

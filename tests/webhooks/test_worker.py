@@ -217,7 +217,7 @@ def test_redis_stopped_then_restarted_loses_nothing(committed_world, receiver, s
     for i in range(3):  # the writes commit; their nudges are lost
         with transaction.atomic():
             emit_event(type="crm.contact.created", data={"id": f"during-{i}"}, tenant=w.acme)
-    assert time.monotonic() - started < 10, "a broker outage must not hang the writer"
+    assert time.monotonic() - started < 2, "a broker outage must not hang the writer"
     assert OutboxEvent.objects.filter(relayed_at__isnull=True).count() == 3
     private_redis.start()
     # beat's next sweep (here called directly; it needs the broker back to hand work out)
