@@ -150,7 +150,8 @@ _MAX_POOLS = 500
 
 
 def _pool_for(target: Target) -> urllib3.HTTPConnectionPool:
-    key = (target.scheme, target.address, target.port, target.host)
+    ca_bundle = getattr(settings, "WEBHOOK_CA_BUNDLE", None)  # None: the system's trusted CAs
+    key = (target.scheme, target.address, target.port, target.host, ca_bundle)
     pool = _pools.get(key)
     if pool is not None:
         return pool
@@ -166,7 +167,8 @@ def _pool_for(target: Target) -> urllib3.HTTPConnectionPool:
             common = {"port": target.port, "maxsize": size, "block": False, "retries": False}
             if target.scheme == "https":
                 pool = urllib3.HTTPSConnectionPool(target.address, server_hostname=target.host,
-                                                   assert_hostname=target.host, cert_reqs="CERT_REQUIRED", **common)
+                                                   assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
+                                                   ca_certs=ca_bundle, **common)
             else:
                 pool = urllib3.HTTPConnectionPool(target.address, **common)
             _pools[key] = pool
