@@ -196,6 +196,8 @@ def _render_write_reload(push: ConfigPush, server: Server) -> None:
     rendered = render_server(server)
     _set(push, checksum=rendered.checksum, tenant_count=len(rendered.tenants), tenant_ids=rendered.tenant_ids,
          stage="validating", progress=30)
+    if rendered.skipped:
+        logger.warning("server %s: %d rows not rendered: %s", server.name, len(rendered.skipped), rendered.skipped[:10])
     problems = validate(rendered.files)
     if problems:
         logger.error("rendered configuration of %s is invalid: %s", server.name, problems[:5])

@@ -248,3 +248,22 @@ def test_union_all_loader_reads_what_each_schema_holds(demo, world):
     assert acme.tenant.slug == "acme" and len(acme.rows["extensions"]) == 3
     assert acme.rows["extensions"][0]["sip_secret"].startswith("Demo-acme-Sip")  # decrypted
     assert sorted(r["number"] for r in together[1].rows["extensions"]) == ["1001", "1002"]
+
+
+def test_rows_written_around_the_services_cannot_break_a_servers_push(demo, world):
+    """Bad identifiers are left out (and reported); everything else still renders and validates."""
+    from apps.telephony.models import Did, OutboundRoute, Queue, Trunk
+
+    server, objects, _ = demo
+    with tenant_context(world.acme):
+        Extension.objects.filter(pk=objects["acme"]["carol"].pk).update(number="10,3)")
+        Queue.objects.filter(pk=objects["acme"]["sales"].pk).update(strategy="bogus", number="")
+        Did.objects.update(number="+1415;555")
+        OutboundRoute.objects.filter(name="Local").update(dial_patterns=["_[12", "_9nxxNXXXXXX", "9;1"])
+        Trunk.objects.filter(name="carrier-b").update(codecs=["ulaw", "evil;codec"])
+    rendered = render_server(server)
+    assert validate(rendered.files) == []
+    assert len(rendered.skipped) == 3
+    assert "exten => _9nxxNXXXXXX,1" in rendered.files["extensions.conf"]
+    assert "_[12" not in rendered.files["extensions.conf"] and "evil" not in rendered.files["pjsip.conf"]
+    assert_isolated(rendered.files, ["acme", "globex"])

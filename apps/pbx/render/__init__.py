@@ -26,6 +26,7 @@ class RenderedConfig:
     files: dict[str, str]
     tenants: list[str] = field(default_factory=list)
     tenant_ids: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # rows left out: unusable identifiers
 
     @property
     def checksum(self) -> str:
@@ -58,7 +59,8 @@ def render_views(views: list[TenantView], server) -> RenderedConfig:
         "queues.conf": queues.render(views, server.name),
         "voicemail.conf": voicemail.render(views, server.name),
     }
-    return RenderedConfig(files=files, tenants=[v.slug for v in views], tenant_ids=[v.info.id for v in views])
+    return RenderedConfig(files=files, tenants=[v.slug for v in views], tenant_ids=[v.info.id for v in views],
+                          skipped=[item for v in views for item in v.skipped])
 
 
 def render_server(server, *, chunk: int = loader.DEFAULT_CHUNK) -> RenderedConfig:

@@ -196,7 +196,7 @@ def parse_dialplan(text: str, filename: str = "extensions.conf") -> tuple[dict[s
 def pattern_regex(pattern: str) -> re.Pattern:
     out, i, body = [], 0, pattern[1:]
     while i < len(body):
-        ch = body[i]
+        ch = body[i].upper() if body[i] in "xzn" else body[i]
         if ch == "X":
             out.append("[0-9]")
         elif ch == "Z":

@@ -216,9 +216,8 @@ def _route(out: Lines, v: TenantView, route: Row) -> None:
 
 
 def _pattern(value: str) -> str:
-    """Asterisk pattern characters only (the telephony validators already refuse the rest)."""
-    allowed = set("0123456789*#+_XZNxzn.![]-")
-    return "".join(ch for ch in (value or "") if ch in allowed)
+    """A well-formed pattern or "" (the telephony validators already refuse the rest)."""
+    return text.pattern(value)
 
 
 def _route_apps(v: TenantView, route: Row, trunks: list[Row]) -> list[tuple[str, str]]:

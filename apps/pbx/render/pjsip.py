@@ -65,12 +65,19 @@ def render(views: list[TenantView], server) -> str:
     return "\n".join(out) + "\n"
 
 
+def _codecs(codecs) -> str:
+    from apps.telephony.models import CODECS
+
+    known = [c for c in (codecs or []) if c in CODECS]
+    return ",".join(dict.fromkeys(known)) or "ulaw,alaw"
+
+
 def _phones(out: list[str], v: TenantView) -> None:
     internal = v.ctx("internal")
     for ext in v.extensions:
         name = v.endpoint(ext["number"])
         cid_name = text.callerid_name(ext["caller_id_name"] or ext["name"])
-        codecs = ",".join(ext["codecs"] or ["ulaw", "alaw"])
+        codecs = _codecs(ext["codecs"])
         out += [f"[{name}](tl-phone)", f"context = {internal}", f'callerid = "{cid_name}" <{ext["number"]}>',
                 f"allow = {codecs}", f"auth = {name}", f"aors = {name}"]
         if ext["voicemail_enabled"]:
@@ -104,7 +111,7 @@ def _trunk(out: list[str], v: TenantView, trunk: Row) -> None:
     if user and trunk["secret"]:
         out += [f"[{name}](tl-auth)", f"username = {user}", f"password = {text.secret(trunk['secret'])}", ""]
     out += [f"[{name}]", "type = aor", f"contact = sip:{host}:{port}{uri_transport}", "qualify_frequency = 60", ""]
-    codecs = ",".join(trunk["codecs"] or ["ulaw", "alaw"])
+    codecs = _codecs(trunk["codecs"])
     out += [f"[{name}](tl-trunk)", f"transport = {transport}", f"context = {v.ctx('from-trunk', trunk['id'])}",
             f"allow = {codecs}", f"aors = {name}"]
     if user and trunk["secret"]:

@@ -49,3 +49,23 @@ def secret(value: str) -> str:
 
 def sip_user(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9._~+-]", "", value or "")
+
+
+_PATTERN = re.compile(r"^(?:[0-9*#+]+|_(?:[0-9*#+NXZnxz]|\[[0-9](?:-?[0-9])*\])+[.!]?)$")
+_NUMBER = re.compile(r"^[0-9]{1,16}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{4,15}$")
+
+
+def pattern(value: str) -> str:
+    """An Asterisk dial pattern or literal we can render safely, else "" (the row is skipped)."""
+    value = (value or "").strip()
+    return value if _PATTERN.match(value) else ""
+
+
+def is_number(value: str) -> bool:
+    """An internal number (extension, queue, IVR): digits only."""
+    return bool(_NUMBER.match(value or ""))
+
+
+def is_e164(value: str) -> bool:
+    return bool(_E164.match(value or ""))

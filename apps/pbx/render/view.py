@@ -25,11 +25,19 @@ class TenantView:
         self.info = data.tenant
         self.slug = data.tenant.slug
         rows = data.rows
-        self.extensions = sorted((r for r in rows["extensions"] if r["enabled"]), key=number_key)
-        self.dids = sorted((r for r in rows["dids"] if r["enabled"]), key=lambda r: r["number"])
-        self.trunks = sorted((r for r in rows["trunks"] if r["enabled"]), key=lambda r: r["id"])
-        self.queues = sorted(rows["queues"], key=number_key)
+        # Rows whose identifiers could not be rendered safely are left out (and listed), so one
+        # bad row written around the services cannot block a whole server's push.
+        self.skipped: list[str] = []
+        self.extensions = sorted(self._usable(rows["extensions"], "extension", text.is_number), key=number_key)
+        self.dids = sorted(self._usable(rows["dids"], "DID", text.is_e164), key=lambda r: r["number"])
+        self.trunks = sorted((r for r in rows["trunks"] if r["enabled"] and text.host(r["host"])),
+                             key=lambda r: r["id"])
+        self.queues = sorted(self._usable(rows["queues"], "queue", text.is_number), key=number_key)
         self.ivrs = sorted(rows["ivrs"], key=lambda r: r["id"])
+        for ivr in self.ivrs:
+            if ivr["number"] and not text.is_number(ivr["number"]):
+                self.skipped.append(f"{self.slug}: IVR {ivr['id']} number not rendered")
+                ivr["number"] = None
         self.time_conditions = sorted(rows["time_conditions"], key=lambda r: r["id"])
         self.routes = sorted((r for r in rows["routes"] if r["enabled"]),
                              key=lambda r: (not r["is_emergency"], r["priority"], r["name"], r["id"]))
@@ -40,6 +48,17 @@ class TenantView:
         self.trunk_by_id = {r["id"]: r for r in self.trunks}
         self.schedule_by_id = {r["id"]: r for r in rows["schedules"]}
         self.agent_by_id = {r["id"]: r for r in rows["agents"]}
+
+    def _usable(self, rows: list[Row], noun: str, check) -> list[Row]:
+        out = []
+        for row in rows:
+            if not row.get("enabled", True):
+                continue
+            if check(row["number"] or ""):
+                out.append(row)
+            else:
+                self.skipped.append(f"{self.slug}: {noun} {row['id']} has an unusable number")
+        return out
 
     # --- related rows, grouped once --------------------------------------------------------
     @cached_property
@@ -94,7 +113,9 @@ class TenantView:
         out = []
         for route in self.routes:
             for pattern in list(route["dial_patterns"] or []) + list(route["emergency_numbers"] or []):
-                out.append(pattern_regex(pattern) if pattern.startswith("_") else pattern)
+                pattern = text.pattern(pattern)
+                if pattern:
+                    out.append(pattern_regex(pattern) if pattern.startswith("_") else pattern)
         return out
 
     def dialable(self, number: str) -> bool:
