@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
 import random
@@ -262,7 +261,7 @@ def main() -> None:
         path = workdir / "contacts.csv"
         size = write_file(path, args.rows, args.existing)
         print(f"file: {args.rows:,} rows, {size / 1e6:.1f} MB; {args.existing:,} existing contacts; "
-              f"dedupe on e-mail (update)")
+              f"dedupe on e-mail (update); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         ours_tenant = make_tenant("ours")
         seed_tenant(ours_tenant, args.existing)
         seconds, counts = ours(ours_tenant, path)

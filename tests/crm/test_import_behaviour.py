@@ -6,7 +6,6 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.crm import services
-from apps.crm.imports import import_run
 from apps.crm.models import Account, Contact, CustomField, ImportJob, ImportRowIssue
 from apps.events.models import OutboxEvent
 

@@ -3,7 +3,6 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from apps.crm import services
-from apps.crm.models import Account, Contact, ContactList, Deal, DealStage, ImportJob, ImportMap, Lead
 from apps.events.models import OutboxEvent
 from tests.helpers.isolation import check_tenant_isolation
 
@@ -13,11 +12,6 @@ pytestmark = pytest.mark.django_db
 def crm_events(world, tenant=None):
     return list(OutboxEvent.objects.filter(tenant_id=(tenant or world.acme).pk, type__startswith="crm.")
                 .order_by("id").values_list("type", flat=True))
-
-
-def make(world, spec_create, **data):
-    with tenant_context(world.acme):
-        return spec_create(actor=None, tenant=world.acme, **data)
 
 
 # (resource, create body, update body, event noun)
