@@ -148,9 +148,10 @@ class Contact(Timestamped, WithCustomFields):
         ordering = ["last_name", "first_name", "id"]
         indexes = [
             GinIndex(fields=["custom"], name="crm_contact_custom", opclasses=["jsonb_path_ops"]),
-            GinIndex(fields=["tags"], name="crm_contact_tags"),
-            models.Index(fields=["created_by_import"], name="crm_contact_import",
-                         condition=Q(created_by_import__isnull=False)),
+            # Most contacts have no tags: index only those that do (queries add the predicate,
+            # see api.filters.TagFilter). No index on created_by_import: undo and the
+            # ?import_job= filter are rare, and every imported row would pay for it.
+            GinIndex(fields=["tags"], name="crm_contact_tags_set", condition=~Q(tags=[])),
             models.Index(fields=["account"], name="crm_contact_account", condition=Q(account__isnull=False)),
             models.Index(fields=["last_name", "first_name"], name="crm_contact_name"),
             nonblank_index("phone", "crm_contact_phone"),
