@@ -240,3 +240,15 @@ def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch)
     assert "row 1" in messages[4] and "already belongs to contact" in messages[5]
     assert "already belongs to contact" in messages[6] and "not-an-email" in messages[7]
     assert [p["rows_done"] for p in progress if "rows_done" in p] == [2, 4, 6, 8]
+
+
+def test_inline_column_map_in_the_upload_and_filtering_contacts_by_import(upload, api, world):
+    columns = {"Courriel": {"field": "email"}, "Portable": {"field": "mobile"}, "Étiquettes": {"field": "tags"}}
+    job = upload("acme", "Courriel;Portable;Étiquettes\nzoe@example.fr;+33 6 12 34 56 78;vip, paris\n",
+                 columns=columns).json()
+    assert job["created_count"] == 1 and job["delimiter"] == ";", job
+    contact = api("acme").get(f"/api/crm-contacts/acme/?import_job={job['id']}").json()
+    assert len(contact) == 1 and contact[0]["mobile"] == "+33612345678" and contact[0]["tags"] == ["vip", "paris"]
+    assert api("acme").get("/api/crm-contacts/acme/?tag=paris")["X-Total-Count"] == "1"
+    bad = upload("acme", "Courriel\nzoe@example.fr\n", columns={"Email": "email"})
+    assert bad.status_code == 400 and "not in the file" in bad.json()["detail"]
