@@ -97,7 +97,7 @@ def _extensions(out: Lines, v: TenantView) -> None:
         if ext["dnd"]:
             apps.append(("", "Goto(busy)"))
         if ext["recording_inbound"] == "always":
-            apps.append(("", "MixMonitor(${UNIQUEID}.wav,b)"))
+            apps.append(("", f"MixMonitor({slug}/${{UNIQUEID}}.wav,b)"))  # one directory per tenant
         options = "x" if ext["recording_inbound"] == "on_demand" else ""
         apps.append(("", f"Dial(PJSIP/{v.endpoint(number)},{ext['ring_time']}{',' + options if options else ''})"))
         apps.append(("", '''GotoIf($["${DIALSTATUS}" = "BUSY"]?busy)'''))
@@ -107,7 +107,8 @@ def _extensions(out: Lines, v: TenantView) -> None:
             apps.append(("noanswer", f"VoiceMail({mailbox},u)"))
         else:
             apps.append(("noanswer", "Hangup()"))
-        apps.append(("", "Hangup()"))
+        if apps[-1][1] != "Hangup()":
+            apps.append(("", "Hangup()"))
         if busy:
             apps.append(("busy", f"Goto({internal},{busy},1)"))
         elif mailbox:
@@ -228,7 +229,7 @@ def _route_apps(v: TenantView, route: Row, trunks: list[Row]) -> list[tuple[str,
         ("", f"NoOp({v.slug}: route {text.label(route['name'])} to ${{EXTEN}})"),
         ("", f"Set(TL_NUM={number})"),
         ("", '''ExecIf($["${TL_OUTCID}" != ""]?Set(CALLERID(num)=${TL_OUTCID}))'''),
-        ("", '''ExecIf($["${TL_REC_OUT}" = "always"]?MixMonitor(${UNIQUEID}.wav,b))'''),
+        ("", f'''ExecIf($["${{TL_REC_OUT}}" = "always"]?MixMonitor({v.slug}/${{UNIQUEID}}.wav,b))'''),
     ]
     failover = " | ".join(f'"${{DIALSTATUS}}" = "{s}"' for s in FAILOVER_STATUSES)
     for index, trunk in enumerate(trunks, start=1):
