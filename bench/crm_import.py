@@ -19,7 +19,7 @@ with 127.0.0.1 only:
             with the same existing contacts.
   copy      COPY of the raw file into a bare table of text columns (the physical floor).
   big       a --big-rows file (unique e-mails) imported by ours in a child process; its peak RSS
-            (ru_maxrss of the child, which includes Django itself) is reported.
+            (VmHWM of the child, which includes Django itself) is reported.
 
 Targets (issue #4): ours >= 25,000 rows/s; ours >= 10x the baseline; big file peak < 300 MB.
 """
@@ -249,8 +249,12 @@ def child_big(slug: str, path: str) -> None:
     settings.CRM_IMPORT_MAX_BYTES = 1024 * 1024 * 1024  # the API's 50 MiB cap is not what is measured here
     tenant = Tenant.objects.get(slug=slug)
     seconds, counts = ours(tenant, Path(path))
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "counts": counts, "peak_mb": peak_kb / 1024}))
+    # VmHWM: the peak resident set of this process's own memory. ru_maxrss is not used: when
+    # Python starts a child with vfork, Linux carries the parent's high-water mark into the
+    # child's ru_maxrss at exec, so it would report the benchmark's parent, not this import.
+    peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    print(json.dumps({"seconds": seconds, "counts": counts, "peak_mb": peak_kb / 1024,
+                      "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 def main() -> None:
@@ -317,11 +321,12 @@ def main() -> None:
                 print(proc.stdout, proc.stderr)
                 raise SystemExit("big import failed")
             result = json.loads(proc.stdout.strip().splitlines()[-1])
-            children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"big:       {result['seconds']:6.2f} s  {args.big_rows / result['seconds']:9,.0f} rows/s  "
                   f"{big_size / 1e6:.0f} MB file  {result['counts']}")
-            print(f"big peak RSS: {result['peak_mb']:.0f} MB (child's own ru_maxrss; RUSAGE_CHILDREN "
-                  f"{children_peak:.0f} MB)  target < 300 MB: {'PASS' if result['peak_mb'] < 300 else 'FAIL'}")
+            print(f"big peak RSS: {result['peak_mb']:.0f} MB (VmHWM of the child process: Django, the app and the "
+                  f"import; a bare Django process is ~85 MB)  target < 300 MB: "
+                  f"{'PASS' if result['peak_mb'] < 300 else 'FAIL'}  [the child's ru_maxrss: {result['ru_maxrss_mb']:.0f} MB, "
+                  f"which Linux seeds with this parent's peak when Python starts the child with vfork]")
         for p in workdir.iterdir():
             p.unlink()
         workdir.rmdir()
