@@ -73,10 +73,10 @@ def _check_unique(spec: Spec, instance: models.Model) -> None:
 
 def _full_clean(instance: models.Model) -> None:
     try:
-        instance.full_clean(validate_unique=True, validate_constraints=False)
+        instance.full_clean(validate_unique=True, validate_constraints=True)
     except ValidationError as exc:
         codes = {e.code for errs in getattr(exc, "error_dict", {}).values() for e in errs}
-        if codes & {"unique", "unique_together"}:
+        if codes & {"unique", "unique_together"} or (codes == {None} and "__all__" in exc.error_dict):
             errors = {f: [{"code": "duplicate", "message": " ".join(e.messages)} for e in errs]
                       for f, errs in exc.error_dict.items()}
             raise Conflict("An object with this identity already exists.", code="duplicate", errors=errors) from None
@@ -102,8 +102,8 @@ def _save(spec: Spec, *, actor, tenant, data: dict[str, Any], instance: models.M
             region=_region(tenant), partial=not creating)
     if spec.clean:
         spec.clean(data, instance)
+    _check_unique(spec, instance)  # before full_clean: it names the field and the other object
     _full_clean(instance)
-    _check_unique(spec, instance)
     instance.save()
     for name, values in m2m.items():
         getattr(instance, name).set(values)

@@ -216,3 +216,16 @@ def test_event_types_are_registered_with_schemas():
             event = EVENT_TYPES[f"crm.{noun}.{verb}"]
             assert event.schema["properties"]["id"] and event.example
     assert EVENT_TYPES["crm.import.completed"].example["created"] == 49850
+
+
+@pytest.mark.parametrize("resource,body", [
+    ("crm-custom-fields", {"object_type": "contact", "name": "tier", "label": "Tier"}),
+    ("crm-lists", {"name": "VIP"}),
+    ("crm-campaigns", {"name": "Spring"}),
+    ("crm-deal-stages", {"name": "Discovery"}),
+    ("crm-import-maps", {"name": "Legacy", "columns": {"E": "email"}}),
+])
+def test_duplicate_names_are_a_409_not_a_500(api, world, resource, body):
+    assert api("acme").post(f"/api/{resource}/acme/", body).status_code == 201
+    response = api("acme").post(f"/api/{resource}/acme/", body)
+    assert response.status_code == 409 and response.json()["code"] == "duplicate", response.content
