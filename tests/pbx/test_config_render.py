@@ -1,7 +1,6 @@
 """Rendering a server's configuration: validity, structure against the recorded fixture config,
 tenant isolation parsed from the output, hostile input, determinism and query counts."""
 import re
-from pathlib import Path
 
 import pytest
 from django.db import connection

@@ -2,7 +2,7 @@
 their queues, and the agent actions login / logout / pause / unpause (which reach the PBX through
 AMI, see apps.pbx.contact_center)."""
 from django.db.models import Count, Q
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
@@ -159,6 +159,7 @@ class ContactCenterAgentViewSet(TenantScopedViewSet):
         return self._act(request, "unpause")
 
 
+@extend_schema_serializer(many=False)  # the overview is one object, not a paginated list
 class OverviewSerializer(serializers.Serializer):
     queues = serializers.IntegerField()
     agents = serializers.DictField(child=serializers.IntegerField())

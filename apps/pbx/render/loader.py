@@ -10,7 +10,6 @@ renderers never touch the ORM.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
