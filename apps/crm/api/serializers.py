@@ -103,7 +103,7 @@ class LeadConvertSerializer(serializers.Serializer):
     create_account = serializers.BooleanField(default=True, help_text="Find or create an account from the "
                                                                       "lead's company.")
     create_deal = serializers.BooleanField(default=False)
-    deal_name = serializers.CharField(max_length=200, required=False, default="")
+    deal_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=0)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
     stage = serializers.PrimaryKeyRelatedField(queryset=DealStage.objects.all(), required=False, allow_null=True)
