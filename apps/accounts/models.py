@@ -69,6 +69,8 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
         constraints = [
             models.CheckConstraint(
                 name="api_key_scope_owner",
