@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.events.services import emit_event
 from apps.pbx.ami import AmiActionError, AmiAuthError, AmiConnection, AmiConnectionError, AmiError, AmiTimeoutError
+from apps.pbx import contact_center
 from apps.pbx.models import ConfigPush, Server
 from apps.pbx.render import FILES, render_server
 from apps.pbx.render.confcheck import validate
@@ -112,8 +113,9 @@ def write_files(config_dir: str, files: dict[str, str]) -> list[str]:
 
 # --- AMI -----------------------------------------------------------------------------------------
 
-def reload_files(server: Server, names: list[str], on_step=None) -> list[str]:
-    """Reload the modules of ``names`` over one AMI session; returns what was reloaded."""
+def reload_files(server: Server, names: list[str], on_step=None, after=None) -> list[str]:
+    """Reload the modules of ``names`` over one AMI session; returns what was reloaded.
+    ``after(ami)`` runs in the same session once the reloads are done."""
     steps = [(kind, target) for name, kind, target in RELOADS if name in names]
     done: list[str] = []
     target = "login"
@@ -127,6 +129,9 @@ def reload_files(server: Server, names: list[str], on_step=None) -> list[str]:
                 else:
                     ami.command(target)
                 done.append(target)
+            if after is not None:
+                target = "queue members"
+                after(ami)
     except (AmiConnectionError, AmiTimeoutError) as exc:
         raise Unreachable(f"AMI {server.ami_host}:{server.ami_port}: {exc}") from exc
     except AmiAuthError as exc:
@@ -212,9 +217,23 @@ def _render_write_reload(push: ConfigPush, server: Server) -> None:
         def step(index, total, target):
             _set(push, stage=f"reloading {target}", progress=60 + int(35 * index / max(total, 1)))
 
-        reloaded = reload_files(server, pending, on_step=step)
+        synced: list[str] = []
+
+        def sync_agents(ami):
+            # app_queue reloaded: put logged-in agents in the queues they belong to now. The
+            # configuration is loaded whatever happens here, so a refused action only warns.
+            _set(push, stage="syncing agents", progress=95)
+            try:
+                synced.extend(contact_center.sync_queue_members(ami, contact_center.expected_members(rendered.views)))
+            except AmiActionError as exc:
+                logger.warning("server %s: queue member sync refused: %s", server.name, exc)
+
+        reloaded = reload_files(server, pending, on_step=step,
+                                after=sync_agents if "queues.conf" in pending else None)
         Server.objects.filter(pk=server.pk).update(pending_reload=[])
         _set(push, modules_reloaded=reloaded)
+        if synced:
+            logger.info("server %s: queue members synced: %s", server.name, ", ".join(synced[:20]))
     logger.info("configuration of %s applied: %d tenants, changed %s", server.name, len(rendered.tenants),
                 ", ".join(changed) or "nothing")
     finish(push, ok=True)

@@ -140,3 +140,68 @@ def send(ami, item: QueueAction) -> str:
             return "already"
         raise
     return "ok"
+
+
+# --- keeping the PBX's dynamic members in line after a push ---------------------------------------
+
+@dataclass(frozen=True)
+class ExpectedMember:
+    interface: str
+    penalty: int
+    name: str
+    paused: bool
+    reason: str = ""
+
+
+def expected_members(views) -> dict[str, list[ExpectedMember]]:
+    """Queue name -> the agents that should be its dynamic members, from rendered tenant views
+    (logged-in or paused agents with an extension, in every queue they belong to). Every queue of
+    those tenants is listed, with no members when none should be there."""
+    from apps.pbx.render import text
+
+    plan: dict[str, list[ExpectedMember]] = {}
+    for view in views:
+        for queue in view.queues:
+            members = plan.setdefault(view.queue_name(queue), [])
+            for member in view.members.get(queue["id"], []):
+                agent = view.agent_by_id.get(member["agent_id"]) if member["agent_id"] else None
+                if agent is None or agent["state"] not in (S.LOGGED_IN, S.PAUSED):
+                    continue
+                ext = view.ext_by_id.get(agent["extension_id"])
+                if ext is None:
+                    continue
+                members.append(ExpectedMember(names.interface(ext["number"], view.slug), int(member["penalty"]),
+                                              text.callerid_name(agent["name"]), agent["state"] == S.PAUSED,
+                                              agent["pause_reason"] or ""))
+    return plan
+
+
+def sync_queue_members(ami, plan: dict[str, list[ExpectedMember]]) -> list[str]:
+    """Make each queue's dynamic members what ``plan`` says: QueueStatus, then QueueRemove the
+    ones that should not be there, QueueAdd the missing, QueuePause where the pause differs.
+    Static members (extensions in queues.conf) are left alone. Returns what was done."""
+    from apps.pbx.ami import AmiActionError
+
+    done = []
+    for queue in sorted(plan):
+        status = ami.action("QueueStatus", Queue=queue)
+        current = {e.get("Location"): e for e in status.events
+                   if e.name == "QueueMember" and (e.get("Membership") or "").lower() == "dynamic"}
+        expected = {m.interface: m for m in plan[queue]}
+        for iface in sorted(set(current) - set(expected)):
+            try:
+                ami.queue_remove(queue, iface)
+                done.append(f"{queue}:remove:{iface}")
+            except AmiActionError:
+                pass  # gone meanwhile
+        for iface in sorted(expected):
+            member = expected[iface]
+            if iface not in current:
+                ami.queue_add(queue, iface, penalty=member.penalty, member_name=member.name,
+                              paused=member.paused, reason=(member.reason or None) if member.paused else None)
+                done.append(f"{queue}:add:{iface}")
+            elif (current[iface].get("Paused") == "1") != member.paused:
+                ami.queue_pause(queue, iface, member.paused,
+                                reason=(member.reason or None) if member.paused else None)
+                done.append(f"{queue}:{'pause' if member.paused else 'unpause'}:{iface}")
+    return done

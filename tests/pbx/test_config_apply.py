@@ -20,8 +20,11 @@ from tests.pbx.test_config_transcripts import sliced
 
 pytestmark = pytest.mark.django_db
 
-ALL_RELOADS = ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm"]
+# After app_queue reloads, a push syncs the agents of each queue (QueueStatus, then adds/removes).
+ALL_RELOADS = ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "queue:qs-1"]
 VOICEMAIL = {"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"})}
+# The recording's queue is acme-sales; the demo's is acme-2000 (number 2000).
+RENAME = {b"acme-sales": b"acme-2000"}
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +55,7 @@ def assert_replayed(peer):
 
 
 def test_first_push_writes_every_file_and_reloads_each_module(world, system_actor, tmp_path):
-    transcript = sliced("reload", ALL_RELOADS, derive=VOICEMAIL)
+    transcript = sliced("reload", ALL_RELOADS, derive=VOICEMAIL, rename=RENAME)
     with AmiReplayServer(transcript, chunking="random:1-7") as peer:
         server, _ = build_demo(system_actor, world, ami_host=peer.host, ami_port=peer.port, config_dir=str(tmp_path))
         push = push_now(server)
@@ -84,7 +87,7 @@ def test_unchanged_configuration_touches_nothing_and_does_not_reload(world, syst
 
 
 def test_a_queue_change_rewrites_queues_conf_and_reloads_only_app_queue(world, system_actor, tmp_path):
-    with AmiReplayServer(sliced("reload", ["reload-queue"])) as peer:
+    with AmiReplayServer(sliced("reload", ["reload-queue", "queue:qs-1"], rename=RENAME)) as peer:
         server, objects = build_demo(system_actor, world, ami_host=peer.host, ami_port=peer.port,
                                      config_dir=str(tmp_path))
         write_files(str(tmp_path), render_server(server).files)
@@ -110,7 +113,7 @@ def test_unreachable_server_is_retried_with_backoff_then_the_push_fails(world, s
 def test_files_written_by_a_failed_push_are_reloaded_by_the_next_one(world, system_actor, tmp_path):
     server, _ = build_demo(system_actor, world, ami_port=free_port(), config_dir=str(tmp_path))
     assert push_now(server).status == "failed"
-    with AmiReplayServer(sliced("reload", ALL_RELOADS, derive=VOICEMAIL)) as peer:
+    with AmiReplayServer(sliced("reload", ALL_RELOADS, derive=VOICEMAIL, rename=RENAME)) as peer:
         Server.objects.filter(pk=server.pk).update(ami_host=peer.host, ami_port=peer.port)
         push = push_now(server)
         assert_replayed(peer)
@@ -261,3 +264,45 @@ def test_a_tenant_moved_away_gets_its_old_server_pushed_too(world, system_actor,
         tenant_update(actor=system_actor, tenant=world.globex, primary_server=other)
         queued = ConfigPush.objects.filter(pk__in=push_changed_servers())
         assert sorted(p.server.name for p in queued) == ["pbx-demo-1", "pbx-idle"]
+
+
+# --- agents follow the configuration --------------------------------------------------------------
+
+def login(world, objects, state="logged_in", reason=""):
+    from django_tenants.utils import tenant_context
+
+    from apps.telephony.models import Agent
+
+    with tenant_context(world.acme):
+        Agent.objects.filter(pk=objects["acme"]["agent"].pk).update(state=state, pause_reason=reason)
+
+
+def test_a_logged_in_agent_is_added_to_its_queue_after_the_reload(world, system_actor, tmp_path):
+    server, objects = build_demo(system_actor, world, config_dir=str(tmp_path))
+    login(world, objects)
+    # The recorded QueueAdd: PJSIP/1001-acme, penalty 1, as our agent "Alice Agent" on extension 1001.
+    transcript = sliced("reload", ALL_RELOADS + ["queue:qadd-1"], derive=VOICEMAIL,
+                        rename={**RENAME, b"Acme 1001": b"Alice Agent"})
+    with AmiReplayServer(transcript) as peer:
+        Server.objects.filter(pk=server.pk).update(ami_host=peer.host, ami_port=peer.port)
+        push = push_now(server)
+        assert_replayed(peer)
+    assert push.status == "succeeded", push.error
+
+
+def test_queue_members_on_the_pbx_are_brought_in_line(world, system_actor, tmp_path):
+    """The PBX reports 1001 paused (the recorded QueueStatus after a pause): a logged-in agent
+    gets unpaused; a logged-out one removed."""
+    server, objects = build_demo(system_actor, world, config_dir=str(tmp_path))
+    write_files(str(tmp_path), render_server(server).files)
+    paused_on_pbx = {"queue:qs-all": ("queue:qs-2", {b"Member: PJSIP/1001-acme\r\n": b""})}
+    for state, step in (("logged_in", "queue:qpause-2"), ("logged_out", "queue:qrem-1")):
+        login(world, objects, state)
+        tel.queue_update(actor=system_actor, tenant=world.acme, instance=objects["acme"]["sales"],
+                         ring_timeout=20 if state == "logged_in" else 25)
+        transcript = sliced("reload", ["reload-queue", "queue:qs-all", step], derive=paused_on_pbx, rename=RENAME)
+        with AmiReplayServer(transcript) as peer:
+            Server.objects.filter(pk=server.pk).update(ami_host=peer.host, ami_port=peer.port)
+            push = push_now(server)
+            assert_replayed(peer)
+        assert push.status == "succeeded", (state, push.error)

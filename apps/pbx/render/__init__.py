@@ -27,6 +27,7 @@ class RenderedConfig:
     tenants: list[str] = field(default_factory=list)
     tenant_ids: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # rows left out: unusable identifiers
+    views: list = field(default_factory=list, repr=False, compare=False)  # what was rendered from
 
     @property
     def checksum(self) -> str:
@@ -60,7 +61,7 @@ def render_views(views: list[TenantView], server) -> RenderedConfig:
         "voicemail.conf": voicemail.render(views, server.name),
     }
     return RenderedConfig(files=files, tenants=[v.slug for v in views], tenant_ids=[v.info.id for v in views],
-                          skipped=[item for v in views for item in v.skipped])
+                          skipped=[item for v in views for item in v.skipped], views=views)
 
 
 def render_server(server, *, chunk: int = loader.DEFAULT_CHUNK) -> RenderedConfig:
