@@ -15,8 +15,9 @@ pytestmark = pytest.mark.celery_worker
 def test_apply_through_a_real_worker(committed_world, celery_worker, system_actor, tmp_path):
     from tests.conftest import ApiClient
 
-    transcript = sliced("reload", ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm"],
-                        derive={"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"})})
+    transcript = sliced("reload", ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "queue:qs-1"],
+                        derive={"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"})},
+                        rename={b"acme-sales": b"acme-2000"})
     with AmiReplayServer(transcript) as peer:
         server, _ = build_demo(system_actor, committed_world, ami_host=peer.host, ami_port=peer.port,
                                config_dir=str(tmp_path))
