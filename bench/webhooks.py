@@ -123,12 +123,29 @@ class ReceiverProcess:
 
 # --- processes ------------------------------------------------------------------------------
 
-def start_worker(name: str) -> subprocess.Popen:
+def start_worker(name: str, tmp: str) -> subprocess.Popen:
+    # INFO logs (task received / succeeded in N s) go to a file: the run reports slow tasks.
+    log = open(f"{tmp}/{name}.log", "w")
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "thirdlane", "worker", "-c", "1", "-P", "prefork", "-n",
-         f"{name}@bench", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         f"{name}@bench", "--without-gossip", "--without-mingle", "-l", "INFO"],
+        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "INFO"}, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
+
+
+def slow_tasks(tmp: str, over: float = 1.0) -> list[str]:
+    import re
+
+    found = []
+    for name in ("w1", "w2"):
+        try:
+            text = open(f"{tmp}/{name}.log").read()
+        except OSError:
+            continue
+        for m in re.finditer(r"Task (\S+)\[[^\]]+\] succeeded in ([0-9.]+)s", text):
+            if float(m.group(2)) > over:
+                found.append(f"{name}: {m.group(1)} {float(m.group(2)):.1f} s")
+    return found
 
 
 def start_beat(tmp: str) -> subprocess.Popen:
@@ -247,7 +264,7 @@ def main() -> int:
             receiver.reset()
             print(f"baseline   {baseline:8.0f} signed POSTs/s (one requests.Session loop, same receiver)", flush=True)
 
-        processes += [start_worker("w1"), start_worker("w2"), start_beat(tmp)]
+        processes += [start_worker("w1", tmp), start_worker("w2", tmp), start_beat(tmp)]
         time.sleep(6)  # workers up
         per_tx = 100
 
@@ -301,7 +318,8 @@ def main() -> int:
             results["latency_over_500ms"] = len(slow)
             if slow:
                 print(f"           {len(slow)} deliveries over 500 ms; slowest (ms, event #): "
-                      f"{[(round(ms), n) for ms, n in slow[-5:]]}", flush=True)
+                      f"{[(round(ms), n) for ms, n in slow[-5:]]}; worker tasks over 1 s so far: "
+                      f"{slow_tasks(tmp) or 'none'}", flush=True)
             results.update(latency_p50_ms=p50, latency_p99_ms=p99, latency_samples=len(latencies))
             print(f"latency    p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {max(latencies):6.1f} ms  commit -> first "
                   f"attempt, {len(latencies)} deliveries at {args.rate} events/s  target p99 <= 500 ms", flush=True)

@@ -47,6 +47,8 @@ COUNTDOWN_MAX = 300
 # A due delivery whose nudge is older than this is nudged again by the sweep.
 NUDGE_GRACE = timedelta(seconds=30)
 RETRY_AFTER_MAX = 24 * 3600
+# The sweep relays outbox rows older than this (younger ones have a relay nudge on its way).
+SWEEP_RELAY_AGE = timedelta(seconds=2)
 DELIVER_BATCH = 25
 TRANSIENT_4XX = {408, 425, 429}
 
@@ -89,7 +91,12 @@ def request_for(delivery: Delivery, subscription: Subscription, signed_at: datet
 
 
 def attempt_once(delivery: Delivery, subscription: Subscription) -> targets.Result:
-    body, headers = request_for(delivery, subscription)
+    """One attempt; never raises (a bug here must not roll back the rest of a batch)."""
+    try:
+        body, headers = request_for(delivery, subscription)
+    except Exception as exc:
+        logger.exception("could not build webhook request", extra={"delivery": delivery.pk})
+        return targets.Result(False, None, 0, error=f"internal error: {type(exc).__name__}")
     return targets.post(subscription.url, body, headers)
 
 
@@ -346,7 +353,9 @@ def sweep(*, now: datetime | None = None, inline: bool = False) -> dict:
     clock; operators can use it from a shell)."""
     from apps.webhooks.relay import relay_pending
 
-    created = relay_pending()
+    # Fresh rows are the nudged relay's job; the sweep takes only what a lost nudge left behind
+    # (racing the relay for fresh rows would only move them to a slower path).
+    created = relay_pending(older_than=None if inline else SWEEP_RELAY_AGE)
     due = claim_due(now=now, all_due=inline)
     if inline:
         attempted = sum(deliver(due[i:i + DELIVER_BATCH], now=now) for i in range(0, len(due), DELIVER_BATCH))

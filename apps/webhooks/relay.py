@@ -9,6 +9,7 @@ constraint (``ON CONFLICT DO NOTHING``) makes a repeated relay harmless anyway.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -39,11 +40,12 @@ def message_id_for(event) -> str:
     return f"msg_{event.event_id.hex}"
 
 
-def relay_pending(*, max_batches: int = 40) -> list[int]:
-    """Relay committed, unrelayed outbox rows. Returns the ids of the deliveries created."""
+def relay_pending(*, max_batches: int = 40, older_than: timedelta | None = None) -> list[int]:
+    """Relay committed, unrelayed outbox rows (only those older than ``older_than``, if given).
+    Returns the ids of the deliveries created."""
     created: list[int] = []
     for _ in range(max_batches):
-        ids, seen = _relay_batch()
+        ids, seen = _relay_batch(older_than)
         created += ids
         if seen < RELAY_BATCH:
             break
@@ -59,12 +61,15 @@ def _candidates(events: list[OutboxEvent]) -> list[Subscription]:
                 .only("id", "kind", "tenant_id", "reseller_id", "event_types", "created_at"))
 
 
-def _relay_batch() -> tuple[list[int], int]:
+def _relay_batch(older_than: timedelta | None = None) -> tuple[list[int], int]:
     now = timezone.now()
+    pending = OutboxEvent.objects.filter(relayed_at__isnull=True)
+    if older_than is not None:
+        pending = pending.filter(occurred_at__lt=now - older_than)
     with transaction.atomic():
         no_fsync_wait()
         events = list(
-            OutboxEvent.objects.filter(relayed_at__isnull=True).order_by("id")
+            pending.order_by("id")
             .select_for_update(skip_locked=True)
             .only("id", "event_id", "type", "tenant_id", "reseller_id", "system", "occurred_at")[:RELAY_BATCH]
         )

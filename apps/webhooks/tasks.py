@@ -21,6 +21,7 @@ def relay() -> int:
     from apps.webhooks.delivery import DELIVER_BATCH, deliver, dispatch
     from apps.webhooks.relay import relay_pending
 
+    _clear_relay_queued()  # before looking: a commit from now on queues a new relay
     created = relay_pending()
     # The first batch is delivered right here (one Celery hop less on the latency path); the
     # rest goes out to every worker. Either way the rows are already committed as pending.
@@ -64,17 +65,57 @@ BROKER_BACKOFF_SECONDS = 5.0
 _broker_down_until = 0.0
 
 
+# Nudges are coalesced: a commit queues a relay only when none is queued and not yet started
+# (a flag in the broker's Redis, cleared by the relay before it looks at the outbox). Without
+# this, every commit adds a message; at a few hundred commits a second the queue fills with
+# relays that find nothing, and the delivery messages behind them wait. The flag expires, so a
+# lost relay message holds nudges back for at most RELAY_QUEUED_TTL (and the sweep relays).
+RELAY_QUEUED_KEY = "thirdlane:webhooks:relay-queued"
+RELAY_QUEUED_TTL = 5
+
+
+def _broker_redis(connection):
+    """The broker's Redis client when the broker is Redis; None otherwise (then every commit
+    nudges). Fails fast when the broker is down (the writer must not wait on it)."""
+    connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1, interval_max=0.1,
+                                 timeout=1)
+    try:
+        client = connection.default_channel.client
+    except Exception:
+        return None
+    return client if hasattr(client, "set") and hasattr(client, "delete") else None
+
+
+def _clear_relay_queued() -> None:
+    try:
+        with relay.app.pool.acquire(block=True, timeout=2) as connection:
+            client = _broker_redis(connection)
+            if client is not None:
+                client.delete(RELAY_QUEUED_KEY)
+    except Exception:  # no broker: relay from the database anyway
+        logger.warning("could not clear the relay flag", exc_info=True)
+
+
 @on_events_committed
 def nudge_relay() -> None:
-    """After a commit that wrote events: one message asks a worker to relay them now."""
+    """After a commit that wrote events: make sure a relay is queued that will see them."""
     global _broker_down_until
     from apps.webhooks.delivery import task_options
 
     if time.monotonic() < _broker_down_until:
         return
     try:
-        relay.apply_async(**task_options(), retry_policy={"max_retries": 1, "interval_start": 0,
-                                                           "interval_step": 0.1, "interval_max": 0.1})
+        with relay.app.pool.acquire(block=True, timeout=2) as connection:
+            client = _broker_redis(connection)
+            if client is not None and not client.set(RELAY_QUEUED_KEY, "1", nx=True, ex=RELAY_QUEUED_TTL):
+                return  # a queued relay has not started yet: it will see this commit
+            try:
+                relay.apply_async(**task_options(), connection=connection, retry_policy={
+                    "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1})
+            except Exception:
+                if client is not None:
+                    client.delete(RELAY_QUEUED_KEY)
+                raise
     except Exception:
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         raise

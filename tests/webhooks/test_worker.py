@@ -237,3 +237,25 @@ def _sweep_ok():
     except Exception:
         return False
     return result["relayed"] == 3 or not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()
+
+
+def test_relay_nudges_are_coalesced_while_one_is_queued(transactional_db):
+    """A burst of commits queues one relay, not one per commit; once a relay starts (and clears
+    the flag), the next commit queues another, so nothing waits for the sweep."""
+    import redis
+
+    from apps.webhooks.tasks import RELAY_QUEUED_KEY, _clear_relay_queued
+    from tests.webhooks.conftest import BROKER, QUEUE
+
+    client = redis.Redis.from_url(BROKER)
+    client.delete(QUEUE, RELAY_QUEUED_KEY)
+    for i in range(20):
+        with transaction.atomic():
+            emit_event(type="crm.contact.created", data={"id": i}, tenant_id=1, tenant_slug="acme")
+    assert client.llen(QUEUE) == 1
+    _clear_relay_queued()  # what a relay does first
+    with transaction.atomic():
+        emit_event(type="crm.contact.created", data={"id": 99}, tenant_id=1, tenant_slug="acme")
+    assert client.llen(QUEUE) == 2
+    assert 0 < client.ttl(RELAY_QUEUED_KEY) <= 5  # a lost relay message holds nudges back briefly
+    client.delete(QUEUE, RELAY_QUEUED_KEY)
