@@ -85,3 +85,11 @@ def test_cyrillic_legacy_files_are_not_read_as_western():
     inspector = Inspector()
     inspector.feed("Name;Stadt\r\nZoë Müller;Köln\r\nJosé;Málaga\r\n".encode("cp1252"))
     assert inspector.finish().encoding == "cp1252"
+
+
+def test_caller_name_for_the_pbx(people, world):
+    from apps.crm.selectors import caller_name
+
+    with tenant_context(world.acme):
+        assert caller_name("4155550100") == "Ada Lovelace (Analytical Engines)"
+        assert caller_name("+1 212 555 0199") == "" and caller_name("garbage") == ""

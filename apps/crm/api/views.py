@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django_tenants.utils import schema_context
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,14 +11,14 @@ from rest_framework import parsers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.crm import imports, services
+from apps.crm import imports, selectors, services
 from apps.crm.api import filters as f
 from apps.crm.api import serializers as s
 from apps.crm.models import (
     Account, Activity, Campaign, CampaignMember, Contact, ContactList, CustomField, Deal, DealStage, ImportJob,
     ImportMap, Lead, Task,
 )
-from apps.crm.phones import PhoneError, to_e164
+from apps.crm.phones import PhoneError
 from thirdlane.api.errors import DomainError, Invalid
 from thirdlane.api.viewsets import TenantScopedViewSet
 
@@ -83,11 +83,9 @@ class ContactViewSet(CrmViewSet):
         if not raw.strip():
             raise Invalid("Give the number as ?phone=.", field="phone")
         try:
-            number = to_e164(raw, self.tenant.default_region)
+            queryset = selectors.contacts_by_phone(raw, self.tenant.default_region)
         except PhoneError as exc:
             raise DomainError(str(exc), code="invalid_phone", field="phone") from None
-        queryset = (Contact.objects.select_related("account")
-                    .filter(Q(phone=number) | Q(mobile=number) | Q(work_phone=number)).order_by("id"))
         return self.paginated(queryset, s.ContactLookupSerializer)
 
     # --- imports -----------------------------------------------------------------------------
