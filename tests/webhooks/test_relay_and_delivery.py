@@ -314,3 +314,44 @@ def test_retention_purges_old_finished_deliveries(world, settings):
     assert purge() == 2
     assert list(Delivery.objects.filter(subscription=sub).values_list("pk", flat=True)) == [ids[2]]
     assert not Attempt.objects.exists()
+
+
+def test_the_sweep_renudges_only_due_deliveries_whose_nudge_went_stale(world):
+    from apps.webhooks.delivery import NUDGE_GRACE, claim_due
+
+    hook(world.acme)
+    for i in range(4):
+        emit("crm.contact.created", world.acme, i=i)
+    ids = relay_pending()
+    now = timezone.now()
+    Delivery.objects.filter(pk=ids[0]).update(nudged_at=now - timedelta(seconds=5))  # in flight
+    Delivery.objects.filter(pk=ids[1]).update(nudged_at=now - NUDGE_GRACE - timedelta(seconds=1))  # lost
+    Delivery.objects.filter(pk=ids[2]).update(nudged_at=None)  # a long retry: nobody was asked
+    Delivery.objects.filter(pk=ids[3]).update(nudged_at=None, next_attempt_at=now + timedelta(hours=2))
+    assert sorted(claim_due(now=now)) == sorted(ids[1:3])
+    assert claim_due(now=now) == []  # claimed ones count as nudged now
+    assert Delivery.objects.get(pk=ids[1]).nudged_at == now
+
+
+def test_recover_requeues_failed_deliveries_in_the_window(api, world, receiver):
+    sub = hook(world.acme, url=receiver.url, event_types=["crm.*"])
+    start = timezone.now()
+    receiver.answer(400, 400)
+    emit("crm.contact.created", world.acme, i=1)
+    emit("crm.contact.created", world.acme, i=2)
+    deliver(relay_pending())
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+    counts = services.subscription_recover(actor=ACTOR, instance=sub, since=start)
+    assert counts == {"created": 0, "requeued": 2}
+    assert set(Delivery.objects.values_list("status", "attempt_count")) == {("pending", 0)}
+    deliver(Delivery.objects.values_list("pk", flat=True))
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert Attempt.objects.count() == 4
+
+
+def test_a_test_delivery_to_a_refused_target_never_connects(api, world, receiver, settings):
+    body = api("acme").post("/api/webhooks/acme/", {"url": receiver.url, "event_types": ["*"]}).json()
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    result = api("acme").post(f"/api/webhooks/acme/{body['id']}/test/", {"event_type": "tenant.updated"}).json()
+    assert result["succeeded"] is False and result["status_code"] is None
+    assert result["error"].startswith("refused:") and receiver.requests == []
