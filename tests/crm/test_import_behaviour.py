@@ -214,9 +214,9 @@ def test_contact_export_neutralises_formula_cells(api, world):
 
 def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch):
     """commit_valid jobs write batch by batch: duplicates, clashes and progress across batches."""
-    from apps.crm.importer import engine
+    from apps.crm.importer import pipeline
 
-    monkeypatch.setattr(engine, "PIPELINE_BATCH_ROWS", 2)
+    monkeypatch.setattr(pipeline, "PIPELINE_BATCH_ROWS", 2)
     seed(world, email="old@example.com", external_id="E-OLD")
     progress = []
     monkeypatch.setattr("apps.crm.imports._progress", lambda job_id, **fields: progress.append(fields))

@@ -1,0 +1,149 @@
+"""The pipelined job (commit_valid): parse in a thread, write batch by batch."""
+from __future__ import annotations
+
+import csv
+import io
+import queue
+import tempfile
+import threading
+import time
+
+from django.db import connection, transaction
+
+from apps.crm.importer.decoding import ImportFileError
+from apps.crm.importer.dialect import make_dialect
+from apps.crm.importer.reading import decode_errors, read_header
+from apps.crm.importer.rows import RowCompiler
+from apps.crm.importer.sql import DEDUPE_KEY, STAGE
+
+PIPELINE_BATCH_ROWS = 10000
+
+
+class Pipelined:
+    """Mixed into ``ImportRun``."""
+
+    def _run_pipelined(self, compiler: RowCompiler, custom_defs, headers) -> Outcome:
+        """commit_valid jobs: a parser thread turns the file into batches while this thread, on
+        the job's connection, stages, checks and writes each batch in its own transaction. The
+        connection waits on PostgreSQL with the GIL released, so parsing (Python) and writing
+        (the server) run on two cores at once. In-file duplicates across batches are found in
+        ``crm_import_seen`` (dedupe keys already imported by this job)."""
+        out = self.outcome
+        self._pipelining = True
+        spool = tempfile.TemporaryFile()  # the parser thread must not touch the database
+        for chunk in self.chunks():
+            spool.write(chunk)
+        spool.seek(0)
+        key = DEDUPE_KEY.get(self.options.dedupe_on)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS crm_import_seen")
+            if key:
+                cursor.execute("CREATE TEMP TABLE crm_import_seen (k text PRIMARY KEY, row_no int)")
+        # Each batch is its own transaction: a stage that empties itself at commit costs less than a
+        # TRUNCATE per batch. Inside an outer transaction (tests) batches are savepoints, so TRUNCATE.
+        truncate = connection.in_atomic_block
+        if not truncate:
+            self._create_stage(on_commit_delete=True)
+        batches: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def parse() -> None:
+            try:
+                text = io.TextIOWrapper(spool, encoding=self.info.encoding, errors=decode_errors(self.info.encoding),
+                                        newline="")
+                reader = csv.reader(text, dialect=make_dialect(out.delimiter))
+                read_header(reader)
+                batch, issues, row_no, last_line, blank = [], [], 0, reader.line_num, 0
+                process = compiler.process
+                for cells in reader:
+                    line = last_line + 1
+                    last_line = reader.line_num
+                    row_no += 1
+                    if not cells or not any(cells):
+                        blank += 1
+                        continue
+                    values, messages = process(cells, row_no, line)
+                    if values is None:
+                        issues.append((row_no, line, messages))
+                    else:
+                        batch.append(values)
+                    if len(batch) >= PIPELINE_BATCH_ROWS or len(issues) >= PIPELINE_BATCH_ROWS:
+                        batches.put(("batch", batch, issues, row_no))
+                        batch, issues = [], []
+                        if stop.is_set():
+                            return
+                batches.put(("batch", batch, issues, row_no))
+                batches.put(("end", row_no, blank))
+            except UnicodeDecodeError as exc:
+                batches.put(("error", self._decode_error(exc)))
+            except csv.Error as exc:
+                batches.put(("error", ImportFileError(f"The CSV cannot be read near line {last_line}: {exc}.")))
+            except BaseException as exc:  # surfaced in the writing thread
+                batches.put(("error", exc))
+
+        upsert = self.upsert_applies(custom_defs)
+        thread = threading.Thread(target=parse, name="crm-import-parse", daemon=True)
+        started = time.perf_counter()
+        thread.start()
+        waited = 0.0
+        try:
+            while True:
+                before = time.perf_counter()
+                item = batches.get()
+                waited += time.perf_counter() - before
+                if item[0] == "error":
+                    raise item[1]
+                if item[0] == "end":
+                    out.rows, out.skipped = item[1], out.skipped + item[2]
+                    break
+                _, batch, issues, row_no = item
+                for issue_row, line, messages in issues:
+                    self.sink.add(issue_row, line, "error", messages)
+                self.sink.flush()
+                with transaction.atomic():
+                    with connection.cursor() as cursor:
+                        # A batch need not wait for its WAL flush: the job's final commit is
+                        # synchronous and flushes every earlier batch with it; a crash before
+                        # that leaves a failed job whose written batches undo can remove.
+                        cursor.execute("SET LOCAL synchronous_commit = off")
+                        if truncate:
+                            cursor.execute(f"TRUNCATE {STAGE}")
+                    if batch:
+                        self._resolve_accounts(batch)
+                        self._copy(batch)
+                        if upsert:
+                            self._analyse(custom_defs, seen=bool(key), match=False)
+                            self._write_upsert()
+                        else:
+                            to_create, _ = self._analyse(custom_defs, seen=bool(key))
+                            self._write(to_create)
+                        if key:
+                            with connection.cursor() as cursor:
+                                # Imported rows' keys are unique in the batch (duplicates were skipped).
+                                cursor.execute(f"""INSERT INTO crm_import_seen (k, row_no)
+                                                   SELECT {key}, row_no FROM {STAGE}
+                                                   WHERE level IS NULL AND {key} IS NOT NULL
+                                                   ON CONFLICT DO NOTHING""")
+                if self.progress:
+                    self.progress(row_no)
+        finally:
+            stop.set()
+            while thread.is_alive():  # unblock a parser waiting on a full queue
+                try:
+                    batches.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+            spool.close()
+            with connection.cursor() as cursor:
+                cursor.execute("DROP TABLE IF EXISTS crm_import_seen")
+        out.timings["pipeline"] = time.perf_counter() - started
+        out.timings["waiting_for_parser"] = waited
+        out.errors = self.sink.errors
+        out.skipped += self.sink.skipped
+        out.committed = True
+        if self.on_written:
+            with transaction.atomic():
+                self.on_written(out)
+        out.errors_by_column = dict(sorted(self.sink.by_column.items(), key=lambda kv: -kv[1]))
+        out.issues = self.sink.kept
+        return out

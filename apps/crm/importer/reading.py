@@ -1,0 +1,98 @@
+"""Reading an uploaded file: text stream, delimiter, header checks, the column map."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable
+
+from apps.crm.importer import mapping
+from apps.crm.importer.decoding import FileInfo, ImportFileError
+from apps.crm.importer.dialect import make_dialect, normalise_delimiter, sniff_delimiter
+from apps.crm.importer.rows import looks_like_formula
+from apps.crm.importer.source import ChunkStream
+
+csv.field_size_limit(1024 * 1024)
+
+
+def decode_errors(encoding: str) -> str:
+    """UTF files were checked whole at upload, so a bad byte there is a bug; a legacy single-byte
+    file can only hold a few undefined bytes (cp1252), which become U+FFFD rather than a failure."""
+    return "strict" if encoding.replace("_", "-").startswith("utf") else "replace"
+
+
+def open_text(chunks: Iterable[bytes], encoding: str) -> io.TextIOWrapper:
+    raw = io.BufferedReader(ChunkStream(chunks), buffer_size=256 * 1024)
+    return io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors(encoding), newline="")
+
+
+def detect_delimiter(info: FileInfo, declared: str = "") -> str:
+    if declared:
+        try:
+            return normalise_delimiter(declared)
+        except ValueError as exc:
+            raise ImportFileError(str(exc)) from None
+    text = info.sample.decode(info.encoding, errors="ignore")
+    return sniff_delimiter(text)
+
+
+def read_header(reader) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("The file is empty.") from None
+    while header is not None and not any(c.strip() for c in header):
+        header = next(reader, None)
+    if not header:
+        raise ImportFileError("The file has no header row (the first line is empty).")
+    return [h.strip().lstrip("\ufeff").strip() for h in header]
+
+
+def check_header(headers: list[str], custom_defs, explicit_map: bool) -> None:
+    seen: dict[str, int] = {}
+    dupes = []
+    for h in headers:
+        if not h:
+            continue
+        key = h.lower()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 2:
+            dupes.append(h)
+    if dupes:
+        raise ImportFileError(f"Duplicate column names in the header: {', '.join(repr(d) for d in dupes)}. "
+                              "Rename them so each column has its own name.")
+    if not any(headers):
+        raise ImportFileError("The file has no header row: the first row has no column names.")
+    if explicit_map:
+        return
+    suggested = mapping.suggest(headers, custom_defs)
+    if not any(spec["field"] for spec in suggested.values()):
+        data_like = [h for h in headers if "@" in h or (h[:1] in "+0123456789" and sum(c.isdigit() for c in h) >= 5)]
+        if data_like:
+            raise ImportFileError(
+                "The first row looks like data, not column names (e.g. "
+                f"{data_like[0]!r}). Add a header row such as: First name,Last name,Email,Phone.")
+        raise ImportFileError("None of the columns matches a contact field. Give a column map, or name the "
+                              "columns e.g. First name, Last name, Email, Phone, Company.")
+
+
+def resolve_columns(headers: list[str], columns: dict | None, custom_defs) -> tuple[dict, list[str]]:
+    custom_names = {d.name for d in custom_defs}
+    if columns is None:
+        columns = mapping.suggest(headers, custom_defs)
+    columns = mapping.validate_columns(columns, custom_names)
+    missing = [h for h, spec in columns.items() if spec["field"] and h not in headers]
+    if missing:
+        raise ImportFileError(f"The map uses column(s) {', '.join(repr(m) for m in missing)} that are not in the "
+                              f"file. The file's columns: {', '.join(repr(h) for h in headers)}.")
+    mapped = {h for h, spec in columns.items() if spec["field"]}
+    if not mapped:
+        raise ImportFileError("The map sends no column to a contact field.")
+    ignored = [h for h in headers if h and h not in mapped]
+    return columns, ignored
+
+
+def neutralise(value: str) -> str:
+    """A cell safe to open in a spreadsheet: formulas get a leading apostrophe (OWASP CSV injection)."""
+    if value and value[0] in "=+-@\t\r" and looks_like_formula(value):
+        return "'" + value
+    return value
