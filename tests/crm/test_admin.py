@@ -129,3 +129,11 @@ def test_read_only_user_cannot_import_in_the_admin(world):
     response = client.post("/t/acme/admin/crm/importjob/upload/",
                            {"file": SimpleUploadedFile("c.csv", b"Email\na@x.org\n")})
     assert response.status_code == 403
+
+
+def test_resellers_manage_their_tenants_crm_only(world):
+    client = Client()
+    assert client.login(username="reseller", password="pw-reseller-1")
+    assert client.get("/t/acme/admin/crm/contact/").status_code == 200
+    assert client.get("/t/globex/admin/crm/importjob/upload/").status_code == 200
+    assert client.get("/t/initech/admin/crm/contact/").status_code == 404
