@@ -24,7 +24,6 @@ import json
 import multiprocessing
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile

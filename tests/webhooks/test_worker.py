@@ -5,7 +5,6 @@ These tests commit (``committed_world``), start ``celery -A thirdlane worker`` p
 the test database, and kill them (SIGKILL) or the broker itself to show nothing is lost.
 """
 import logging
-import os
 import shutil
 import subprocess
 import time
