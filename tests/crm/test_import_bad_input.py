@@ -177,3 +177,11 @@ def test_utf16_without_bom_and_declared_latin1(upload, world):
     with tenant_context(world.acme):
         Contact.objects.all().delete()
     assert upload("acme", as_csv(";").encode("latin-1"), encoding="latin-1").json()["created_count"] == 2
+
+
+def test_a_header_without_rows_imports_nothing_cleanly(upload, world):
+    preview = upload("acme", "First name,Email\n", preview=True)
+    assert preview.status_code == 200 and preview.json()["rows"] == 0
+    assert preview.json()["summary"] == {"create": 0, "update": 0, "skip": 0, "error": 0}
+    job = upload("acme", "First name,Email\n").json()
+    assert job["status"] == "completed" and job["created_count"] == 0 and job["progress"]["percent"] == 100.0
