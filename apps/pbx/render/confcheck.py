@@ -71,13 +71,12 @@ def _strip_comment(line: str) -> str:
 def parse(text: str, filename: str = "<conf>") -> list[Section]:
     sections: list[Section] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = _strip_comment(raw)
+        line = _strip_comment(raw) if ";" in raw else raw.strip()
         if not line:
             continue
-        where = f"{filename}:{number}"
-        if line.startswith("#"):
-            raise ConfError(f"{where}: directives ({line.split()[0]}) are not allowed in rendered files")
-        match = SECTION_RE.match(line)
+        if line[0] == "#":
+            raise ConfError(f"{filename}:{number}: directives ({line.split()[0]}) are not allowed in rendered files")
+        match = SECTION_RE.match(line) if line[0] == "[" else None
         if match:
             options = [o.strip() for o in (match.group(2) or "").split(",") if o.strip()]
             sections.append(Section(match.group(1).strip(), number, "!" in options,
@@ -85,9 +84,9 @@ def parse(text: str, filename: str = "<conf>") -> list[Section]:
             continue
         match = ITEM_RE.match(line)
         if not match:
-            raise ConfError(f"{where}: not a section or key/value line: {raw.strip()[:80]!r}")
+            raise ConfError(f"{filename}:{number}: not a section or key/value line: {raw.strip()[:80]!r}")
         if not sections:
-            raise ConfError(f"{where}: {match.group(1)} before the first [section]")
+            raise ConfError(f"{filename}:{number}: {match.group(1)} before the first [section]")
         sections[-1].items.append(Item(match.group(1), match.group(2), match.group(3).strip(), number))
     return sections
 
@@ -137,7 +136,8 @@ def split_args(args: str) -> list[str]:
 
 def _balanced(value: str) -> bool:
     """Brackets pair up (counted, which is what matters for the argument splitting Asterisk does)."""
-    return all(value.count(o) == value.count(c) for o, c in ("()", "[]", "{}"))
+    return (value.count("(") == value.count(")") and value.count("[") == value.count("]")
+            and value.count("{") == value.count("}"))
 
 
 def parse_dialplan(text: str, filename: str = "extensions.conf") -> tuple[dict[str, Context], list[str]]:
@@ -152,38 +152,38 @@ def parse_dialplan(text: str, filename: str = "extensions.conf") -> tuple[dict[s
         ctx = contexts[section.name] = Context(section.name)
         current: str | None = None
         for item in section.items:
-            where = f"{filename}:{item.line}"
+            where = item.line  # only formatted when there is something to say
             if item.key == "include" and item.op == "=>":
                 ctx.includes.append(item.value)
                 continue
             if item.key not in ("exten", "same") or item.op != "=>":
-                errors.append(f"{where}: unexpected {item.key} {item.op} in context {ctx.name}")
+                errors.append(f"{filename}:{where}: unexpected {item.key} {item.op} in context {ctx.name}")
                 continue
             parts = item.value.split(",", 2) if item.key == "exten" else [current or "", *item.value.split(",", 1)]
             if len(parts) != 3:
-                errors.append(f"{where}: expected name,priority,application")
+                errors.append(f"{filename}:{where}: expected name,priority,application")
                 continue
-            name, priority, app = (p.strip() for p in parts)
+            name, priority, app = parts[0].strip(), parts[1].strip(), parts[2].strip()
             if item.key == "same" and current is None:
-                errors.append(f"{where}: 'same' before any 'exten' in {ctx.name}")
+                errors.append(f"{filename}:{where}: 'same' before any 'exten' in {ctx.name}")
                 continue
             match = PRIORITY_RE.match(priority)
             app_match = APP_RE.match(app)
             if not match or not app_match or not _balanced(app_match.group(2)):
-                errors.append(f"{where}: bad priority or application: {item.value[:80]!r}")
+                errors.append(f"{filename}:{where}: bad priority or application: {item.value[:80]!r}")
                 continue
             prios = ctx.extensions.setdefault(name, [])
             if item.key == "exten":
                 if match.group(1) == "n" or (int(match.group(1)) == 1) != (not prios):
-                    errors.append(f"{where}: extension {name} in {ctx.name} must start at priority 1, once")
+                    errors.append(f"{filename}:{where}: extension {name} in {ctx.name} must start at priority 1, once")
                     continue
                 current = name
             number = len(prios) + 1 if match.group(1) == "n" else int(match.group(1))
             if number != len(prios) + 1:
-                errors.append(f"{where}: priority {number} of {name} in {ctx.name} is out of sequence")
+                errors.append(f"{filename}:{where}: priority {number} of {name} in {ctx.name} is out of sequence")
             label = match.group(2) or ""
             if label and any(p.label == label for p in prios):
-                errors.append(f"{where}: label {label} repeated in {ctx.name},{name}")
+                errors.append(f"{filename}:{where}: label {label} repeated in {ctx.name},{name}")
             prios.append(Priority(number, label, app_match.group(1), app_match.group(2), item.line))
     for ctx in contexts.values():
         for inc in ctx.includes:
