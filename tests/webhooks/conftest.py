@@ -67,18 +67,48 @@ def receiver():
     r.stop()
 
 
+def reset_nudges() -> None:
+    """No relay flag or broker backoff carried over from another test."""
+    import redis
+
+    from apps.webhooks import tasks
+
+    tasks._broker_down_until = 0.0
+    redis.Redis.from_url(BROKER).delete(tasks.RELAY_QUEUED_KEY)
+
+
+def wait_for_quiet_database(timeout: float = 10.0) -> None:
+    """Wait until no other connection to the test database is in a query or a transaction, so
+    the flush at teardown (TRUNCATE) does not deadlock with a worker still finishing a task."""
+    from django.db import connection
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')")
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def committed_world(transactional_db, system_actor):
     from apps.tenants import schemas
     from apps.tenants.models import Tenant
 
+    reset_nudges()
     world = build_world(system_actor)
     yield world
     from django.db import connection
 
+    time.sleep(0.2)  # let a worker pick up what the test's last commit nudged, then wait for it
+    wait_for_quiet_database()
     connection.set_schema_to_public()
     for name in Tenant.objects.values_list("schema_name", flat=True):
         schemas.drop_schema(name)
+    reset_nudges()
 
 
 @pytest.fixture

@@ -238,16 +238,18 @@ def _sweep_ok():
     return result["relayed"] == 3 or not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()
 
 
-def test_relay_nudges_are_coalesced_while_one_is_queued(transactional_db):
+def test_relay_nudges_are_coalesced_while_one_is_queued(transactional_db, settings):
     """A burst of commits queues one relay, not one per commit; once a relay starts (and clears
     the flag), the next commit queues another, so nothing waits for the sweep."""
     import redis
 
     from apps.webhooks.tasks import RELAY_QUEUED_KEY, _clear_relay_queued
-    from tests.webhooks.conftest import BROKER, QUEUE
+    from tests.webhooks.conftest import BROKER, reset_nudges
 
+    QUEUE = settings.WEBHOOK_QUEUE = "hooks-test-coalesce"  # a queue no worker consumes
+    reset_nudges()
     client = redis.Redis.from_url(BROKER)
-    client.delete(QUEUE, RELAY_QUEUED_KEY)
+    client.delete(QUEUE)
     for i in range(20):
         with transaction.atomic():
             emit_event(type="crm.contact.created", data={"id": i}, tenant_id=1, tenant_slug="acme")
