@@ -208,7 +208,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "thirdlane.api.schema.postprocess",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignMemberStatusEnum": "apps.crm.models.CampaignMember.Status",
+        "ImportModeEnum": "apps.crm.models.ImportJob.Mode",
+        "RecordingPolicyEnum": "apps.telephony.models.Recording",
+        "TimeConditionOverrideEnum": "apps.telephony.models.TimeCondition.Override",
+    },
     "SERVERS": [],
 }
 
