@@ -70,8 +70,14 @@ _broker_down_until = 0.0
 # this, every commit adds a message; at a few hundred commits a second the queue fills with
 # relays that find nothing, and the delivery messages behind them wait. The flag expires, so a
 # lost relay message holds nudges back for at most RELAY_QUEUED_TTL (and the sweep relays).
-RELAY_QUEUED_KEY = "thirdlane:webhooks:relay-queued"
 RELAY_QUEUED_TTL = 5
+
+
+def relay_queued_key() -> str:
+    """One flag per queue (deployments, or test sessions, sharing a Redis do not mix)."""
+    from django.conf import settings
+
+    return f"thirdlane:webhooks:relay-queued:{getattr(settings, 'WEBHOOK_QUEUE', None) or 'default'}"
 
 
 def _broker_redis(connection):
@@ -91,7 +97,7 @@ def _clear_relay_queued() -> None:
         with relay.app.pool.acquire(block=True, timeout=2) as connection:
             client = _broker_redis(connection)
             if client is not None:
-                client.delete(RELAY_QUEUED_KEY)
+                client.delete(relay_queued_key())
     except Exception:  # no broker: relay from the database anyway
         logger.warning("could not clear the relay flag", exc_info=True)
 
@@ -107,14 +113,14 @@ def nudge_relay() -> None:
     try:
         with relay.app.pool.acquire(block=True, timeout=2) as connection:
             client = _broker_redis(connection)
-            if client is not None and not client.set(RELAY_QUEUED_KEY, "1", nx=True, ex=RELAY_QUEUED_TTL):
+            if client is not None and not client.set(relay_queued_key(), "1", nx=True, ex=RELAY_QUEUED_TTL):
                 return  # a queued relay has not started yet: it will see this commit
             try:
                 relay.apply_async(**task_options(), connection=connection, retry_policy={
                     "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1})
             except Exception:
                 if client is not None:
-                    client.delete(RELAY_QUEUED_KEY)
+                    client.delete(relay_queued_key())
                 raise
     except Exception:
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS

@@ -74,7 +74,7 @@ def reset_nudges() -> None:
     from apps.webhooks import tasks
 
     tasks._broker_down_until = 0.0
-    redis.Redis.from_url(BROKER).delete(tasks.RELAY_QUEUED_KEY)
+    redis.Redis.from_url(BROKER).delete(tasks.relay_queued_key())
 
 
 def wait_for_quiet_database(timeout: float = 10.0) -> None:

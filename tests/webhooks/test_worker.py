@@ -243,7 +243,7 @@ def test_relay_nudges_are_coalesced_while_one_is_queued(transactional_db, settin
     the flag), the next commit queues another, so nothing waits for the sweep."""
     import redis
 
-    from apps.webhooks.tasks import RELAY_QUEUED_KEY, _clear_relay_queued
+    from apps.webhooks.tasks import _clear_relay_queued, relay_queued_key
     from tests.webhooks.conftest import BROKER, reset_nudges
 
     QUEUE = settings.WEBHOOK_QUEUE = "hooks-test-coalesce"  # a queue no worker consumes
@@ -258,5 +258,5 @@ def test_relay_nudges_are_coalesced_while_one_is_queued(transactional_db, settin
     with transaction.atomic():
         emit_event(type="crm.contact.created", data={"id": 99}, tenant_id=1, tenant_slug="acme")
     assert client.llen(QUEUE) == 2
-    assert 0 < client.ttl(RELAY_QUEUED_KEY) <= 5  # a lost relay message holds nudges back briefly
-    client.delete(QUEUE, RELAY_QUEUED_KEY)
+    assert 0 < client.ttl(relay_queued_key()) <= 5  # a lost relay message holds nudges back briefly
+    client.delete(QUEUE, relay_queued_key())
