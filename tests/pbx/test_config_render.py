@@ -72,7 +72,7 @@ def test_structure_matches_the_recorded_fixture_configuration(demo):
 
 # --- isolation -----------------------------------------------------------------------------------
 
-SUFFIX = re.compile(r"(internal|extensions|from-did|outbound|external|(ivr|tc|queue|outrt|from-trunk)-\d+)")
+SUFFIX = re.compile(r"(internal|extensions|from-did|outbound|external|intersite|(ivr|tc|queue|outrt|from-trunk)-\d+)")
 
 
 def owner(name: str, slugs: list[str], kind: str = "") -> str | None:
@@ -91,7 +91,9 @@ def owner(name: str, slugs: list[str], kind: str = "") -> str | None:
     return found.pop() if found else None
 
 
-def assert_isolated(files: dict[str, str], slugs: list[str]) -> int:
+def assert_isolated(files: dict[str, str], slugs: list[str], organization: tuple[str, ...] = ()) -> int:
+    """No context reaches another tenant's, except ``<a>-intersite`` jumping into
+    ``<b>-extensions`` when a and b are both in ``organization``."""
     contexts, errors = parse_dialplan(files["extensions.conf"])
     assert errors == []
     checked = 0
@@ -101,7 +103,10 @@ def assert_isolated(files: dict[str, str], slugs: list[str]) -> int:
         if kind == "nested" or "${" in target and "@" not in target:
             continue
         target = target.split("@")[-1] if kind == "voicemail" else target
-        assert owner(target, slugs, kind) == owner(ctx, slugs), f"{ctx} reaches {kind} {target}"
+        source_owner, target_owner = owner(ctx, slugs), owner(target, slugs, kind)
+        if source_owner != target_owner:
+            assert (kind == "context" and ctx == f"{source_owner}-intersite" and target == f"{target_owner}-extensions"
+                    and source_owner in organization and target_owner in organization), f"{ctx} reaches {kind} {target}"
         checked += 1
     objects, _ = pjsip_objects(parse(files["pjsip.conf"]))
     for (name, kind), section in objects.items():
@@ -213,7 +218,7 @@ def test_query_count_does_not_grow_with_extensions_or_tenants(world, system_acto
                                        for n in range(5000, 5300)])
     host_on(server, world.initech)
     assert count_render_queries(server) == few
-    assert few == 15  # 1 for the tenants + 1 per table (UNION ALL over every tenant's schema)
+    assert few == 16  # 1 for the tenants + 1 per table (UNION ALL over every tenant's schema) + 1 for site codes
 
 
 def test_inbound_numbers_are_made_e164_for_the_tenants_region():
@@ -266,3 +271,30 @@ def test_rows_written_around_the_services_cannot_break_a_servers_push(demo, worl
     assert "exten => _9nxxNXXXXXX,1" in rendered.files["extensions.conf"]
     assert "_[12" not in rendered.files["extensions.conf"] and "evil" not in rendered.files["pjsip.conf"]
     assert_isolated(rendered.files, ["acme", "globex"])
+
+
+def test_organization_members_dial_each_other_by_site_code_and_nobody_else(demo, world, system_actor):
+    """Inter-site dialing: site code + extension reaches a member's extensions (not its trunks),
+    with the caller's own site code in front of its number; a tenant outside gets nothing."""
+    from apps.organizations.services import organization_create, organization_member_add
+
+    server, _, _ = demo
+    host_on(server, world.initech)
+    org = organization_create(actor=system_actor, name="Acme Group", slug="acme-group", reseller=world.reseller)
+    organization_member_add(actor=system_actor, organization=org, tenant=world.acme, site_code="21")
+    organization_member_add(actor=system_actor, organization=org, tenant=world.globex, site_code="22")
+    rendered = render_server(server)
+    assert validate(rendered.files) == []
+    contexts, _ = parse_dialplan(rendered.files["extensions.conf"])
+    acme = contexts["acme-intersite"]
+    assert "acme-intersite" in contexts["acme-internal"].includes
+    assert set(acme.extensions) == {"_21XXXX", "_22XXXX"}
+    to_globex = [(p.app, p.args) for p in acme.extensions["_22XXXX"]]
+    assert to_globex == [("Set", "CALLERID(num)=21${CALLERID(num)}"), ("Goto", "globex-extensions,${EXTEN:2},1")]
+    assert [(p.app, p.args) for p in acme.extensions["_21XXXX"]] == [("Goto", "acme-extensions,${EXTEN:2},1")]
+    assert "globex-intersite" in contexts and "initech-intersite" not in contexts
+    assert "initech-intersite" not in contexts["initech-internal"].includes
+    assert_isolated(rendered.files, ["acme", "globex", "initech"], organization=("acme", "globex"))
+    # and the same check refuses the jump when the two are not in one organization
+    with pytest.raises(AssertionError):
+        assert_isolated(rendered.files, ["acme", "globex", "initech"])

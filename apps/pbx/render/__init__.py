@@ -53,7 +53,19 @@ def redacted(files: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _attach_intersite(views: list[TenantView], server) -> None:
+    """Site-code routes of organization members hosted on this server (one query for all)."""
+    from types import SimpleNamespace
+
+    from apps.organizations.selectors import intersite_routes_by_tenant
+
+    routes = intersite_routes_by_tenant([SimpleNamespace(pk=v.info.id) for v in views], server=server)
+    for view in views:
+        view.intersite = routes.get(view.info.id, [])
+
+
 def render_views(views: list[TenantView], server) -> RenderedConfig:
+    _attach_intersite(views, server)
     files = {
         "extensions.conf": dialplan.render(views, server.name),
         "pjsip.conf": pjsip.render(views, server),

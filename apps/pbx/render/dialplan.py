@@ -2,7 +2,8 @@
 
 Per tenant ``t`` (see names.py):
 
-    t-internal        phones' context: includes t-extensions and t-outbound, nothing else
+    t-internal        phones' context: includes t-extensions, t-intersite, t-outbound, t-external
+    t-intersite       organization members by site code + extension (only members' -extensions)
     t-extensions      extension numbers, queue and IVR numbers, *97/*98 voicemail
     t-from-trunk-<id> a trunk's inbound calls: normalise the number to E.164, go to t-from-did
     t-from-did        DIDs -> their destination
@@ -14,12 +15,13 @@ Per tenant ``t`` (see names.py):
     t-tc-<id>         time condition: override, holidays, weekly ranges (GotoIfTime, schedule TZ)
 
 No context of one tenant includes or jumps to another tenant's context: every target is
-built from this tenant's own rows (tests/pbx/test_config_isolation.py parses the output to
-check it).
+built from this tenant's own rows, with one deliberate exception: ``t-intersite`` jumps into the
+``-extensions`` context (never ``-internal``, so never another site's trunks) of members of the
+same organization (tests/pbx/test_config_render.py parses the output to check both).
 """
 from __future__ import annotations
 
-from apps.pbx.render import text
+from apps.pbx.render import names, text
 from apps.pbx.render.view import Row, TenantView
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -64,10 +66,14 @@ def render(views: list[TenantView], server_name: str) -> str:
 def _tenant(out: Lines, v: TenantView) -> None:
     out.append(f"[{v.ctx('internal')}]")
     out.append(f"include => {v.ctx('extensions')}")
+    if v.intersite:
+        out.append(f"include => {v.ctx('intersite')}")
     out.append(f"include => {v.ctx('outbound')}")
     out.append(f"include => {v.ctx('external')}")
     out.append("")
     _extensions(out, v)
+    if v.intersite:
+        _intersite(out, v)
     _inbound(out, v)
     _outbound(out, v)
     for queue in v.queues:
@@ -79,6 +85,23 @@ def _tenant(out: Lines, v: TenantView) -> None:
 
 
 # --- internal numbers ----------------------------------------------------------------------------
+
+def _intersite(out: Lines, v: TenantView) -> None:
+    """Site code + extension reaches that member's extensions; the caller's number gets our own
+    site code in front so the callee can call back."""
+    own = next((r.site_code for r in v.intersite if r.tenant_slug == v.slug), "")
+    out.append(f"[{v.ctx('intersite')}]")
+    for route in v.intersite:
+        if not (route.site_code.isdigit() and 1 <= route.extension_length <= 8):
+            continue
+        apps = []
+        if route.tenant_slug != v.slug and own:
+            apps.append(("", f"Set(CALLERID(num)={own}${{CALLERID(num)}})"))
+        target = names.context(route.tenant_slug, "extensions")
+        apps.append(("", f"Goto({target},${{EXTEN:{len(route.site_code)}}},1)"))
+        out.exten(f"_{route.site_code}{'X' * route.extension_length}", apps)
+    out.append("")
+
 
 def _extensions(out: Lines, v: TenantView) -> None:
     slug = v.slug

@@ -17,7 +17,7 @@ unique slug that makes the remainder a valid suffix (``tests/pbx/test_config_nam
 from __future__ import annotations
 
 # Context kinds without an id, and kinds followed by an object id.
-FIXED_CONTEXTS = ("internal", "extensions", "from-did", "outbound", "external")
+FIXED_CONTEXTS = ("internal", "extensions", "from-did", "outbound", "external", "intersite")
 ID_CONTEXTS = ("ivr", "tc", "queue", "outrt", "from-trunk")
 
 

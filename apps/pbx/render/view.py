@@ -48,6 +48,9 @@ class TenantView:
         self.trunk_by_id = {r["id"]: r for r in self.trunks}
         self.schedule_by_id = {r["id"]: r for r in rows["schedules"]}
         self.agent_by_id = {r["id"]: r for r in rows["agents"]}
+        # Organization members reachable by site code + extension (apps.organizations), set by
+        # render_views: [(site_code, tenant_slug, extension_length)], this tenant included.
+        self.intersite: list = []
 
     def _usable(self, rows: list[Row], noun: str, check) -> list[Row]:
         out = []
