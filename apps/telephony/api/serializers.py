@@ -179,16 +179,12 @@ class AgentSerializer(serializers.ModelSerializer):
         model = Agent
         fields = ("id", "name", "extension", "login_code", "state", "pause_reason", "state_changed_at", "queues",
                   "created_at", "updated_at")
-        read_only_fields = ("state_changed_at", "created_at", "updated_at")
+        # State changes go through the contact-center actions (they also tell the PBX).
+        read_only_fields = ("state", "pause_reason", "state_changed_at", "created_at", "updated_at")
         extra_kwargs = {"login_code": NO_UNIQUE}
 
     def get_queues(self, obj) -> list[dict]:
         return [{"queue": m.queue_id, "penalty": m.penalty} for m in obj.queue_memberships.all()]
-
-
-class AgentStateSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=Agent.State.choices)
-    pause_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 
 class IvrOptionSerializer(serializers.Serializer):

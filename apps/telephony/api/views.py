@@ -89,7 +89,8 @@ class QueueViewSet(TenantScopedViewSet):
 
 
 class AgentViewSet(TenantScopedViewSet):
-    """Contact-center agents. ``POST .../<id>/state`` logs in, out or pauses."""
+    """Contact-center agents. Their state is read-only here: it changes through
+    ``/api/contact-center/<tenant>/agents/<id>/login|logout|pause|unpause``, which also tells the PBX."""
 
     queryset = selectors.agent_list()
     serializer_class = serializers.AgentSerializer
@@ -100,14 +101,6 @@ class AgentViewSet(TenantScopedViewSet):
     create_service = staticmethod(services.agent_create)
     update_service = staticmethod(services.agent_update)
     delete_service = staticmethod(services.agent_delete)
-
-    @extend_schema(request=serializers.AgentStateSerializer, responses=serializers.AgentSerializer)
-    @action(detail=True, methods=["post"])
-    def state(self, request, tenant=None, pk=None):
-        body = serializers.AgentStateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        agent = services.agent_set_state(**self.service_kwargs(), instance=self.get_object(), **body.validated_data)
-        return Response(self.get_serializer(agent).data)
 
 
 class IvrViewSet(TenantScopedViewSet):
