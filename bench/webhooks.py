@@ -63,7 +63,11 @@ def run_receiver(port_pipe, secrets: dict[str, str]) -> None:
         disable_nagle_algorithm = True
 
         def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            if len(body) < length:  # the sender died mid-request: not a delivery
+                self.close_connection = True
+                return
             at = time.time()
             path = self.path.strip("/")
             try:

@@ -40,6 +40,9 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: not a delivery
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     receiver.requests.append(Received(self.path, dict(self.headers.items()), body, time.time()))
                     answer = receiver.responses.popleft() if receiver.responses else (receiver.default, {}, 0.0)
