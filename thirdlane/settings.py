@@ -234,6 +234,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "core.heartbeat", "schedule": 15.0},
 }
 
+# --- PBX ---------------------------------------------------------------------------------
+# Where Asterisk reaches `manage.py agi_serve` (agi://host:4573); empty: no CRM caller-name look-up
+# in the rendered dialplan.
+PBX_AGI_URL = env("PBX_AGI_URL", "")
+
 # --- Webhooks ------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 

@@ -298,3 +298,16 @@ def test_organization_members_dial_each_other_by_site_code_and_nobody_else(demo,
     # and the same check refuses the jump when the two are not in one organization
     with pytest.raises(AssertionError):
         assert_isolated(rendered.files, ["acme", "globex", "initech"])
+
+
+def test_inbound_calls_look_the_caller_up_in_the_crm_when_agi_is_configured(demo, settings):
+    server, _, plain = demo
+    assert "crm-lookup" not in plain.files["extensions.conf"]
+    settings.PBX_AGI_URL = "agi://10.0.0.5:4573"
+    rendered = render_server(server)
+    assert validate(rendered.files) == []
+    contexts, _ = parse_dialplan(rendered.files["extensions.conf"])
+    did = next(iter(v for k, v in contexts["acme-from-did"].extensions.items() if k.startswith("+")))
+    assert ("AGI", "agi://10.0.0.5:4573/crm-lookup?tenant=acme,${CALLERID(num)}") in [(p.app, p.args) for p in did]
+    settings.PBX_AGI_URL = "agi://evil,Dial(PJSIP/x)"
+    assert "crm-lookup" not in render_server(server).files["extensions.conf"]

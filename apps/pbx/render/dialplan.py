@@ -176,6 +176,18 @@ def _normalise(region: str) -> list[tuple[str, str]]:
     return rules
 
 
+def _crm_lookup(v: TenantView) -> str:
+    """The FastAGI look-up naming inbound callers from the tenant's CRM (apps/crm/agi_handlers.py),
+    when the operator set PBX_AGI_URL (e.g. agi://10.0.0.5:4573). Asterisk gives FastAGI a few
+    seconds at most and continues the dialplan when it fails, so a slow portal never blocks a call."""
+    from django.conf import settings
+
+    base = (getattr(settings, "PBX_AGI_URL", "") or "").rstrip("/")
+    if not base.startswith("agi://") or any(c in base for c in ",;()[]\n "):
+        return ""
+    return f"AGI({base}/crm-lookup?tenant={v.slug},${{CALLERID(num)}})"
+
+
 def _inbound(out: Lines, v: TenantView) -> None:
     did_ctx = v.ctx("from-did")
     rules = _normalise(v.info.default_region)
@@ -187,8 +199,11 @@ def _inbound(out: Lines, v: TenantView) -> None:
             out.exten(pattern, [("", f"Goto({did_ctx},{number},1)")])
         out.append("")
     out.append(f"[{did_ctx}]")
+    lookup = _crm_lookup(v)
     for did in v.dids:
         apps = [("", f"NoOp({v.slug}: DID {did['number']})")]
+        if lookup:
+            apps.append(("", lookup))
         prefix = text.callerid_name(did["caller_id_prefix"], 20)
         if prefix:
             apps.append(("", f"Set(CALLERID(name)={prefix} ${{CALLERID(name)}})"))
