@@ -341,7 +341,8 @@ def claim_due(*, now: datetime | None = None, limit: int = 5000, all_due: bool =
             status=Delivery.Status.PENDING, next_attempt_at__lte=now)
         if not all_due:
             due = due.filter(Q(nudged_at__isnull=True) | Q(nudged_at__lt=now - NUDGE_GRACE))
-        ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+        rows = list(due.order_by("next_attempt_at").values_list("pk", "subscription_id")[:limit])
+        ids = [pk for pk, _ in sorted(rows, key=lambda row: row[1])]  # batches per endpoint
         if ids:
             Delivery.objects.filter(pk__in=ids).update(nudged_at=now)
     return ids
