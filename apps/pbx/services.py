@@ -130,10 +130,16 @@ def location_update(*, actor, instance: Location, **data: Any) -> Location:
 
 @transaction.atomic
 def location_delete(*, actor, instance: Location) -> None:
+    from apps.telephony.selectors import location_users
+
     servers = list(instance.servers.order_by("name").values_list("name", flat=True)[:20])
-    if servers:
-        raise InUse(f"Location {instance.code} still has servers: {', '.join(servers)}.",
-                    extra={"used_by": [f"server {name}" for name in servers]})
+    # Extensions in every tenant schema reference the location (checked by PostgreSQL only at
+    # commit): one statement over all schemas finds them first.
+    extensions = location_users(instance.pk)
+    used_by = [f"server {name}" for name in servers] + [
+        f"{count} extension(s) of tenant {slug}" for slug, count in sorted(extensions.items())]
+    if used_by:
+        raise InUse(f"Location {instance.code} is still used by: {', '.join(used_by[:20])}.", extra={"used_by": used_by})
     before, payload, pk = snapshot(instance), location_payload(instance), instance.pk
     protected_delete(instance)
     instance.pk = pk

@@ -124,3 +124,17 @@ def test_tenant_api_can_pick_a_primary_server_by_name(api, servers):
     response = api("reseller").patch("/api/tenants/globex/", {"primary_server": "pbx-us-1"})
     assert response.status_code == 200, response.content
     assert response.json()["primary_server"] == "pbx-us-1"
+
+
+def test_a_location_used_by_tenants_extensions_cannot_be_deleted(api, world, servers):
+    from django_tenants.utils import tenant_context
+
+    from apps.telephony.models import Extension
+
+    nyc = Location.objects.create(code="nyc", name="New York")
+    with tenant_context(world.acme):
+        Extension.objects.create(number="1001", name="Ann", location=nyc, sip_secret="Strong-Secret-123")
+    response = api("system").delete(f"/api/locations/{nyc.pk}/")
+    assert response.status_code == 409 and response.json()["code"] == "in_use"
+    assert response.json()["used_by"] == ["1 extension(s) of tenant acme"]
+    assert Location.objects.filter(pk=nyc.pk).exists()
