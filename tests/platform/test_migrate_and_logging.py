@@ -66,3 +66,24 @@ def test_api_log_lines_carry_request_id_tenant_and_actor(api, world, caplog):
         tenant_var.reset(token_t)
     assert line["request_id"] == "req-7" and line["tenant"] == "acme"
     assert "abc123" not in line["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_tenants_in_parallel_processes(capsys):
+    from apps.tenants import schemas
+    from apps.tenants.models import Reseller, Tenant
+
+    reseller = Reseller.objects.create(name="Par", slug="par")
+    names = ["t_par_one", "t_par_two", "t_par_three"]
+    try:
+        for name in names:
+            with connection.cursor() as cursor:
+                cursor.execute(f'CREATE SCHEMA "{name}"')
+            Tenant.objects.create(slug=name[2:].replace("_", "-"), name=name, reseller=reseller, schema_name=name)
+        assert behind_schemas(names) == names
+        call_command("migrate_tenants", parallel=2, no_progress=True)
+        assert "3 migrated, 0 current" in capsys.readouterr().out
+        assert behind_schemas(names) == []
+    finally:
+        for name in names:
+            schemas.drop_schema(name)
