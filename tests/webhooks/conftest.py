@@ -27,31 +27,42 @@ QUEUE = f"hooks-test-{uuid.uuid4().hex[:8]}"
 
 
 def point_celery(url: str) -> None:
+    """Send this process's Celery messages to ``url`` from now on (drops pooled connections)."""
     from thirdlane.celery import app
 
+    if app.conf.broker_url == url:
+        return
+    # kombu keeps one connection pool per broker URL (pools.connections); dropping our references
+    # makes the next publish pick the pool of the new URL. Closing the old one would break it for
+    # the next switch back.
     app.conf.broker_url = url
     app._pool = None
     app.amqp._producer_pool = None
 
 
-@pytest.fixture(scope="session", autouse=True)
-def private_broker():
-    """Every webhook task this test session sends goes to its own queue on its own Redis db."""
-    from django.conf import settings
+@pytest.fixture(autouse=True)
+def private_broker(settings):
+    """Each webhook test sends its tasks to this session's own queue on its own Redis db, and
+    puts the broker back afterwards. Per test, not per session: pytest-django runs
+    transactional tests last, so a session-wide switch would leak into other apps' worker tests."""
     from thirdlane.celery import app
 
-    old_url, old_queue = app.conf.broker_url, getattr(settings, "WEBHOOK_QUEUE", None)
+    old_url = app.conf.broker_url
     settings.WEBHOOK_QUEUE = QUEUE
     point_celery(BROKER)
+    yield
+    point_celery(old_url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def purge_private_queue():
     yield
     try:
         import redis
 
-        redis.Redis.from_url(BROKER).delete(QUEUE, "celery", "unacked", "unacked_index")
+        redis.Redis.from_url(BROKER).delete(QUEUE)
     except Exception:
         pass
-    settings.WEBHOOK_QUEUE = old_queue
-    point_celery(old_url)
 
 
 @pytest.fixture(autouse=True)
