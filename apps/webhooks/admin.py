@@ -110,6 +110,20 @@ class SubscriptionAdmin(ScopedModelAdmin):
     def scope_queryset(self, queryset, principal):
         return queryset.filter(_subscription_scope(principal))
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + ["kind", "tenant", "reseller"] if obj is not None else fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        principal = principal_for(request)
+        if not principal.is_system and "tenant" in form.base_fields:
+            from apps.tenants.models import Reseller, Tenant
+
+            form.base_fields["tenant"].queryset = principal.visible_tenants(Tenant.objects.all())
+            form.base_fields["reseller"].queryset = Reseller.objects.filter(pk=principal.reseller_id)
+        return form
+
     @admin.display(description="Owner")
     def owner(self, obj):
         if obj.kind == Subscription.Kind.TENANT:
@@ -134,8 +148,18 @@ class SubscriptionAdmin(ScopedModelAdmin):
             if change:
                 services.subscription_update(actor=actor, instance=obj, **data)
             else:
+                reseller = obj.reseller
+                if obj.kind == Subscription.Kind.SYSTEM and not actor.is_system:
+                    # A reseller's system webhook covers its own tenants, never every tenant.
+                    if not actor.reseller_id:
+                        self.message_user(request, "Only system and reseller admins add system webhooks.",
+                                          messages.ERROR)
+                        return
+                    from apps.tenants.models import Reseller
+
+                    reseller = Reseller.objects.get(pk=actor.reseller_id)
                 created = services.subscription_create(actor=actor, kind=obj.kind, tenant=obj.tenant,
-                                                       reseller=obj.reseller, **data)
+                                                       reseller=reseller, **data)
                 obj.pk = created.pk
                 self.message_user(request, f"Signing secret (shown once): {created.secret}", messages.WARNING)
         except DomainError as exc:

@@ -72,3 +72,13 @@ def test_admin_test_action_sends_now_and_creation_shows_the_secret_once(world, h
         "kind": "tenant", "tenant": world.globex.pk, "url": "https://g.example.com/2", "enabled": "on",
         "event_types_text": "nope.*", "headers_text": ""})
     assert bad.status_code == 200 and "match no" in bad.content.decode()
+
+
+def test_a_reseller_adding_a_system_webhook_in_the_admin_gets_its_own_tenants_only(world, hooks):
+    client = logged_in("reseller", "pw-reseller-1")
+    response = client.post("/admin/webhooks/subscription/add/", {
+        "kind": "system", "url": "https://one.example.com/ops", "enabled": "on", "event_types_text": "tenant.*",
+        "headers_text": ""}, follow=True)
+    assert response.status_code == 200
+    created = Subscription.objects.get(url="https://one.example.com/ops")
+    assert created.kind == "system" and created.reseller_id == world.reseller.pk
