@@ -15,6 +15,9 @@ and 429) are the receiver refusing this message: no retry. A subscription whose 
 all failed for ``WEBHOOK_DISABLE_AFTER_DAYS`` (5) is disabled, and ``system.webhook.disabled``
 is emitted.
 
+An endpoint that is already failing gets one probe per batch; its other deliveries wait for
+the probe's next attempt without spending attempts (``_probes``/``_park``).
+
 Every function takes ``now`` so tests (and the sweep) can run the schedule with a fake clock.
 Signatures always use the real time: receivers check it.
 """
@@ -175,10 +178,15 @@ def deliver(delivery_ids: Iterable[int], *, now: datetime | None = None) -> int:
                 live.append(d)
             else:
                 d.status, d.next_attempt_at, d.last_error = Delivery.Status.FAILED, None, "webhook disabled"
-        if len(live) == 1:
-            results = [attempt_once(live[0], live[0].subscription)]
-        else:
-            results = list(_http_pool().map(lambda d: attempt_once(d, d.subscription), live))
+        first, held = _probes(live)
+        results = _attempt_all(first)
+        # A failing endpoint that failed its probe again: its other deliveries wait for the next
+        # probe instead of each costing an attempt (and a worker up to the 15 s timeout).
+        down = {d.subscription_id for d, r in zip(first, results) if _endpoint_down(r)}
+        parked = [d for d in held if d.subscription_id in down]
+        second = [d for d in held if d.subscription_id not in down]
+        live, results = first + second, results + _attempt_all(second)
+        probe_next = {d.subscription_id: d for d, r in zip(first, results) if d.subscription_id in down}
         attempts, outcome = [], {}
         for d, result in zip(live, results):
             attempts.append(_record(d, result, now, retries))
@@ -192,6 +200,8 @@ def deliver(delivery_ids: Iterable[int], *, now: datetime | None = None) -> int:
                 outcome[sub_id] = "ok"
             elif previous is None:
                 outcome[sub_id] = "failed"
+        for d in parked:
+            _park(d, probe_next[d.subscription_id], now, retries)
         Attempt.objects.bulk_create(attempts)
         _save_outcomes(deliveries)
         subscriptions = {d.subscription_id: d.subscription for d in live}
@@ -200,6 +210,38 @@ def deliver(delivery_ids: Iterable[int], *, now: datetime | None = None) -> int:
         if retries:
             transaction.on_commit(lambda: _nudge_later(retries))
     return len(live)
+
+
+def _attempt_all(deliveries: list[Delivery]) -> list[targets.Result]:
+    if len(deliveries) <= 1:
+        return [attempt_once(d, d.subscription) for d in deliveries]
+    return list(_http_pool().map(lambda d: attempt_once(d, d.subscription), deliveries))
+
+
+def _probes(live: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
+    """Split a batch: everything for healthy endpoints plus one probe per failing endpoint
+    (``failing_since`` set) go first; the rest of a failing endpoint's deliveries wait for its probe."""
+    first, held, probed = [], [], set()
+    for d in live:
+        if d.subscription.failing_since is None or d.subscription_id not in probed:
+            first.append(d)
+            probed.add(d.subscription_id)
+        else:
+            held.append(d)
+    return first, held
+
+
+def _endpoint_down(result: targets.Result) -> bool:
+    """The endpoint, not the message, failed: no answer, or an answer that says "later"."""
+    code = result.status_code
+    return not result.succeeded and (code is None or code >= 500 or code in TRANSIENT_4XX)
+
+
+def _park(d: Delivery, probe: Delivery, now: datetime, retries: list) -> None:
+    """Wait for the endpoint's next probe: same time, no attempt spent, nothing logged as tried."""
+    d.next_attempt_at = probe.next_attempt_at or now + timedelta(seconds=RETRY_SCHEDULE[0])
+    d.nudged_at = None  # the sweep (or the probe's retry batch) picks it up when due
+    d.last_error = "waiting: the endpoint is failing"
 
 
 def _save_outcomes(deliveries: list[Delivery]) -> None:

@@ -355,3 +355,34 @@ def test_a_test_delivery_to_a_refused_target_never_connects(api, world, receiver
     result = api("acme").post(f"/api/webhooks/acme/{body['id']}/test/", {"event_type": "tenant.updated"}).json()
     assert result["succeeded"] is False and result["status_code"] is None
     assert result["error"].startswith("refused:") and receiver.requests == []
+
+
+def test_a_failing_endpoint_gets_one_probe_per_batch_and_the_rest_waits_for_it(world, receiver):
+    """Once an endpoint is failing, a batch sends it one delivery; if that fails too, its other
+    deliveries wait for the next probe without spending attempts. Healthy endpoints in the same
+    batch are not affected."""
+    receiver.default = 503
+    failing = hook(world.acme, url=receiver.url_for("down"), event_types=["crm.*"])
+    healthy = hook(world.globex, url="https://hooks.example.com/x", event_types=["crm.*"])
+    emit("crm.contact.created", world.acme, i=0)
+    [first] = relay_pending()
+    now = timezone.now()
+    deliver([first], now=now)  # the endpoint starts failing
+    assert Subscription.objects.get(pk=failing.pk).failing_since == now
+    for i in range(1, 6):
+        emit("crm.contact.created", world.acme, i=i)
+    ids = relay_pending()
+    Delivery.objects.filter(pk__in=ids).update(next_attempt_at=now)
+    assert deliver(ids, now=now + timedelta(seconds=1)) == 1
+    assert len(receiver.requests) == 2 and Attempt.objects.count() == 2
+    rows = Delivery.objects.filter(pk__in=ids)
+    probe = rows.get(attempt_count=1)
+    waiting = rows.exclude(pk=probe.pk)
+    assert {(d.attempt_count, d.next_attempt_at, d.status) for d in waiting} == {(0, probe.next_attempt_at, "pending")}
+    # the endpoint recovers: the next batch probes, succeeds, and sends the rest at once
+    receiver.default = 200
+    sweep(now=probe.next_attempt_at, inline=True)
+    assert set(rows.values_list("status", flat=True)) == {"succeeded"}
+    assert Delivery.objects.get(pk=first).status == "succeeded"  # its own retry was due too
+    assert len(receiver.requests) == 2 + 6 and Subscription.objects.get(pk=failing.pk).failing_since is None
+    assert healthy.enabled
