@@ -288,7 +288,7 @@ def main() -> int:
             results.update(throughput_deliveries=len(seen), throughput_per_s=rate, throughput_unsigned=unsigned)
             print(f"throughput {rate:8.0f} deliveries/s  ({len(seen)}/{expected} delivered, {unsigned} unsigned; "
                   f"{args.events} events committed in {committed - started:.1f} s; ratio to baseline "
-                  f"{rate / baseline:.2f}x)  target >= 500/s", flush=True)
+                  f"{(f'{rate / baseline:.2f}x' if baseline == baseline else 'n/a')})  target >= 500/s", flush=True)
             if not got:
                 print("           WARNING: not everything arrived within the timeout", flush=True)
             receiver.reset()
