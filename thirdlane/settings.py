@@ -241,6 +241,10 @@ PBX_AGI_URL = env("PBX_AGI_URL", "")
 
 # --- Webhooks ------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# A queue of their own keeps slow receivers from delaying imports and config pushes
+# (run a worker with -Q <name>); empty: Celery's default queue.
+WEBHOOK_QUEUE = env("WEBHOOK_QUEUE", "") or None
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 
 # --- Logging: structured, with request id and tenant; secrets masked ---------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")

@@ -92,9 +92,23 @@ def _migrate_one(schema: str) -> str:
     return schema
 
 
+def _init_child(database_name: str) -> None:
+    """A spawned child: set Django up on the same database as the parent (tests use another name)."""
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DATABASES["default"]["NAME"] = database_name
+    connections["default"].settings_dict["NAME"] = database_name
+
+
 def migrate_schemas(schemas: list[str], *, parallel: int = 1,
                     progress: Callable[[str], None] | None = None) -> list[str]:
-    """Migrate ``schemas`` (already known to be behind); returns them in completion order."""
+    """Migrate ``schemas`` (already known to be behind); returns them in completion order.
+
+    Parallel runs use *spawned* processes: forking a process that has threads (a web worker, a
+    test runner, Celery) can hand the child a lock held by a thread that does not exist there.
+    """
     done: list[str] = []
     if parallel <= 1 or len(schemas) <= 1:
         for schema in schemas:
@@ -102,12 +116,18 @@ def migrate_schemas(schemas: list[str], *, parallel: int = 1,
             if progress:
                 progress(schema)
         return done
-    # Children are forked: close ours first so none inherits a live socket to PostgreSQL.
-    connections.close_all()
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(processes=parallel) as pool:
+    database_name = connection.settings_dict["NAME"]
+    ctx = multiprocessing.get_context("spawn")
+    pool = ctx.Pool(processes=min(parallel, len(schemas)), initializer=_init_child, initargs=(database_name,))
+    try:
         for schema in pool.imap_unordered(_migrate_one, schemas):
             done.append(schema)
             if progress:
                 progress(schema)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
     return done
