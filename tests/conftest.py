@@ -38,16 +38,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if schemas.ensure_template():
             schemas.empty_pool()
-        # Leftovers of an earlier run of committed-data tests (see ``committed_world``).
+        # A reused database may hold what an interrupted run committed (a killed run never
+        # reaches its transactional tests' flush): start from empty public tables and no
+        # tenant schemas.
+        from django.core.management import call_command
+
+        call_command("flush", interactive=False, verbosity=0)
         with connection.cursor() as cursor:
             cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")
             leftovers = [r[0] for r in cursor.fetchall()]
-        from apps.tenants.models import Tenant
-
-        known = set(Tenant.objects.values_list("schema_name", flat=True))
         for name in leftovers:
-            if name not in known:
-                schemas.drop_schema(name)
+            schemas.drop_schema(name)
         schemas.fill_pool(POOL_FOR_TESTS)
 
 
