@@ -46,7 +46,7 @@ def bare_urlconf(tenant):
     from rest_framework.permissions import AllowAny
 
     from apps.telephony.api.serializers import ExtensionSerializer
-    from apps.telephony.models import Extension
+    from apps.telephony.selectors import extension_list
     from thirdlane import urls as root
 
     class BareList(generics.ListAPIView):
@@ -58,7 +58,7 @@ def bare_urlconf(tenant):
 
         def get_queryset(self):
             connection.set_tenant(tenant)
-            return Extension.objects.order_by("number")
+            return extension_list().order_by("number")  # the same queryset as ours
 
         def get_serializer_context(self):
             return {**super().get_serializer_context(), "tenant": tenant}

@@ -14,7 +14,9 @@ from apps.telephony.models import (
 
 # --- list querysets (constant query count: related rows are joined or prefetched) ------------
 def extension_list():
-    return Extension.objects.select_related("location")
+    # The secrets are write-only in the API: a list never needs to decrypt them (two Fernet
+    # decryptions per row were a fifth of a 100-row list's time).
+    return Extension.objects.select_related("location").defer("sip_secret", "voicemail_pin")
 
 
 def did_list():

@@ -25,18 +25,43 @@ def allowed_params(view, filterset) -> set[str]:
     return allowed
 
 
+_class_params: dict[type, frozenset[str]] = {}
+
+
+def class_params(filterset_class) -> frozenset[str]:
+    """The query parameters a FilterSet class declares, computed once per class (building the
+    form, as ``allowed_params`` does, costs about a millisecond per request). Filters a FilterSet
+    adds per request (the CRM's cf_<name>) are not here: those requests take the form path."""
+    cached = _class_params.get(filterset_class)
+    if cached is None:
+        names = set()
+        for name, f in filterset_class.base_filters.items():
+            names.add(name)
+            widget = getattr(f.field_class, "widget", None)
+            names |= {f"{name}_{suffix}" for suffix in getattr(widget, "suffixes", ()) if suffix}
+        cached = _class_params[filterset_class] = frozenset(names)
+    return cached
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if getattr(view, "action", None) not in (None, "list") and not getattr(view, "filter_all_actions", False):
             return queryset
-        filterset = self.get_filterset(request, queryset, view)
-        unknown = sorted(set(request.query_params) - allowed_params(view, filterset))
+        given = set(request.query_params) - COMMON_PARAMS - set(getattr(view, "extra_query_params", ()))
+        if not given:
+            return queryset  # nothing to filter by: no filterset, no form
+        filterset_class = self.get_filterset_class(view, queryset)
+        filterset = None
+        unknown = given - class_params(filterset_class) if filterset_class else given
+        if unknown and filterset_class is not None:
+            filterset = self.get_filterset(request, queryset, view)
+            unknown = given - allowed_params(view, filterset)
         if unknown:
+            unknown = sorted(unknown)
             raise DomainError(f"Unknown query parameter(s): {', '.join(unknown)}.", code="unknown_filter",
                               errors={name: [{"code": "unknown_filter", "message": "Not a filter of this resource."}]
                                       for name in unknown})
-        if filterset is None:
-            return queryset
+        filterset = filterset or self.get_filterset(request, queryset, view)
         if not filterset.is_valid():
             errors = {field: [{"code": "invalid_filter", "message": str(m)} for m in messages]
                       for field, messages in filterset.errors.items()}
