@@ -6,7 +6,6 @@ rollback at the end gives the spare back and each test costs milliseconds.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import pytest

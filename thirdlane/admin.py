@@ -102,3 +102,24 @@ class ScopedAdminMixin:
 
 class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
+
+
+class ResellerOwnedAdminMixin:
+    """For objects owned by a reseller (tenants, organizations): a reseller admin can only pick
+    its own reseller, and never move an existing object to another one."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not principal_for(request).is_system:
+            fields.append("reseller")
+        return fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        from apps.tenants.models import Reseller
+
+        form = super().get_form(request, obj, **kwargs)
+        principal = principal_for(request)
+        if "reseller" in form.base_fields and not principal.is_system:
+            form.base_fields["reseller"].queryset = Reseller.objects.filter(pk=principal.reseller_id)
+            form.base_fields["reseller"].initial = principal.reseller_id
+        return form

@@ -12,8 +12,8 @@ from django.utils.html import format_html_join
 from apps.organizations import selectors, services
 from apps.organizations.models import Organization, OrganizationMember
 from apps.pbx.models import Location
-from apps.tenants.models import Reseller, Tenant
-from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
+from apps.tenants.models import Tenant
+from thirdlane.admin import ResellerOwnedAdminMixin, ScopedAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.api.errors import DomainError
 
 
@@ -86,7 +86,7 @@ class MemberInline(ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ScopedModelAdmin):
+class OrganizationAdmin(ResellerOwnedAdminMixin, ScopedModelAdmin):
     list_display = ("name", "slug", "reseller", "member_count", "sites", "created_at")
     list_filter = ("reseller",)
     search_fields = ("name", "slug", "members__tenant__slug", "members__tenant__name")
@@ -104,20 +104,6 @@ class OrganizationAdmin(ScopedModelAdmin):
 
     def get_list_filter(self, request):
         return self.list_filter if principal_for(request).is_system else ()
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not principal_for(request).is_system:
-            fields.append("reseller")
-        return fields
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        principal = principal_for(request)
-        if "reseller" in form.base_fields and not principal.is_system:
-            form.base_fields["reseller"].queryset = Reseller.objects.filter(pk=principal.reseller_id)
-            form.base_fields["reseller"].initial = principal.reseller_id
-        return form
 
     @admin.display(description="Members", ordering="member_count")
     def member_count(self, obj):

@@ -6,7 +6,7 @@ from django import forms
 
 from apps.tenants import services
 from apps.tenants.models import Reseller, Tenant
-from thirdlane.admin import ScopedModelAdmin, principal_for
+from thirdlane.admin import ResellerOwnedAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.api.errors import DomainError
 
 
@@ -52,7 +52,7 @@ class TenantForm(forms.ModelForm):
 
 
 @admin.register(Tenant)
-class TenantAdmin(ScopedModelAdmin):
+class TenantAdmin(ResellerOwnedAdminMixin, ScopedModelAdmin):
     form = TenantForm
     list_display = ("name", "slug", "reseller", "status_badge", "primary_server", "max_extensions", "open_admin",
                     "created_at")
@@ -76,17 +76,7 @@ class TenantAdmin(ScopedModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("slug")
-        if obj is not None and not principal_for(request).is_system:
-            fields.append("reseller")
         return fields
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        principal = principal_for(request)
-        if "reseller" in form.base_fields and not principal.is_system:
-            form.base_fields["reseller"].queryset = Reseller.objects.filter(pk=principal.reseller_id)
-            form.base_fields["reseller"].initial = principal.reseller_id
-        return form
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):

@@ -94,8 +94,7 @@ def test_read_only_user_can_view_but_not_change(world):
     client.force_login(user)
     assert client.get("/admin/tenants/tenant/").status_code == 200
     assert client.get("/admin/tenants/tenant/add/").status_code == 403
-    response = client.post("/admin/tenants/tenant/", {"action": "suspend_tenants",
-                                                      "_selected_action": [world.acme.pk]})
+    client.post("/admin/tenants/tenant/", {"action": "suspend_tenants", "_selected_action": [world.acme.pk]})
     world.acme.refresh_from_db()
     assert world.acme.status == "active"
 

@@ -3,9 +3,11 @@ from rest_framework import serializers
 from apps.organizations.models import Organization, OrganizationMember
 from apps.pbx.models import Location
 from apps.tenants.models import Reseller, Tenant
+from thirdlane.api.serializers import ResellerOwnedMixin
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ResellerOwnedMixin, serializers.ModelSerializer):
+    owned_noun = "organization"
     reseller = serializers.SlugRelatedField(slug_field="slug", queryset=Reseller.objects.all(), required=False,
                                             help_text="Reseller slug. Defaults to the caller's reseller.")
     member_count = serializers.IntegerField(read_only=True, default=0)
@@ -15,23 +17,6 @@ class OrganizationSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "slug", "reseller", "description", "member_count", "created_at", "updated_at")
         read_only_fields = ("created_at", "updated_at")
         extra_kwargs = {"slug": {"validators": []}}  # uniqueness is the service's (409 duplicate)
-
-    def validate_reseller(self, reseller):
-        principal = self.context["request"].auth
-        if not principal.can_see_reseller(reseller.pk):
-            raise serializers.ValidationError("No such reseller.", code="does_not_exist")
-        return reseller
-
-    def validate(self, attrs):
-        principal = self.context["request"].auth
-        if self.instance is None and "reseller" not in attrs:
-            if principal.reseller_id is None:
-                raise serializers.ValidationError({"reseller": ["This field is required."]}, code="required")
-            attrs["reseller"] = Reseller.objects.get(pk=principal.reseller_id)
-        if self.instance is not None and "reseller" in attrs and not principal.is_system \
-                and attrs["reseller"].pk != self.instance.reseller_id:
-            raise serializers.ValidationError({"reseller": ["Only system admins can move an organization."]})
-        return attrs
 
 
 class ScopedTenantField(serializers.SlugRelatedField):
