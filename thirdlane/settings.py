@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
         "thirdlane.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["thirdlane.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "thirdlane.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "thirdlane.api.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,

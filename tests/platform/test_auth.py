@@ -196,3 +196,16 @@ def test_unknown_api_path_is_problem_json(api, world):
 def test_method_not_allowed_is_problem_json(api, world):
     response = api("reseller").client.put("/api/tenants/", {}, format="json")
     assert response.status_code == 405 and code(response) == "method_not_allowed"
+
+
+def test_null_characters_are_a_clear_error_not_a_server_error(api, world):
+    """PostgreSQL cannot store U+0000; found by fuzzing the OpenAPI document (schemathesis)."""
+    response = api("reseller").post("/api/tenants/", {"slug": "nul", "name": "x", "reseller": "one\u0000"})
+    assert response.status_code == 400 and response.json()["code"] == "validation_error"
+    assert "reseller" in response.json()["errors"]
+    response = api("reseller").post("/api/tenants/", {"slug": "nul", "name": "x", "notes": ["a", {"b": "\u0000"}]})
+    assert response.status_code == 400 and "notes[1].b" in response.json()["errors"]
+    response = api("reseller").get("/api/tenants/?search=a%00b")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_filter"
+    response = api("acme").get("/api/extensions/acme/?search=%00")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_filter"

@@ -74,6 +74,14 @@ class BaseViewSet(viewsets.ModelViewSet):
         if too_big:
             raise DomainError(f"The request body is larger than {self.max_body_bytes} bytes.",
                               code="payload_too_large")
+        # PostgreSQL cannot hold U+0000: a NUL in a filter or search would fail in the query.
+        bad = [key for key, values in request.query_params.lists()
+               if "\x00" in key or any("\x00" in v for v in values)]
+        if bad:
+            raise DomainError("Null characters are not allowed in query parameters.", code="invalid_filter",
+                              errors={key.replace("\x00", ""): [{"code": "invalid_filter",
+                                                                   "message": "Null characters are not allowed."}]
+                                      for key in bad})
         super().initial(request, *args, **kwargs)
 
     def service_kwargs(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from apps.crm.models import (
 )
 from apps.crm.phones import PhoneError
 from thirdlane.api.errors import DomainError, Invalid
+from thirdlane.api.parsers import JSONParser
 from thirdlane.api.viewsets import TenantScopedViewSet
 
 
@@ -50,7 +51,7 @@ class ContactViewSet(CrmViewSet):
     create_service = services.contact_create
     update_service = services.contact_update
     delete_service = services.contact_delete
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [JSONParser]
 
     @property
     def max_body_bytes(self) -> int:  # imports take files; everything else keeps the API default
@@ -65,7 +66,7 @@ class ContactViewSet(CrmViewSet):
         # The action is only known here (after get_parsers ran); the body is parsed lazily later.
         if self.action in ("import_contacts", "import_preview"):
             request.parsers = [parsers.MultiPartParser(), parsers.FormParser(), CsvBodyParser(),
-                               parsers.JSONParser()]
+                               JSONParser()]
         return request
 
     @property
