@@ -6,6 +6,7 @@ Apps can add to the document (the webhooks section, say) by registering a functi
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -48,11 +49,144 @@ class SessionScheme(OpenApiAuthenticationExtension):
                 "description": "The admin's session cookie; unsafe methods need the X-CSRFToken header."}
 
 
+# Summaries of operations whose action name alone does not make a sentence, by (tag, action[, method])
+# or (path, method).
+# Everything else is generated from the action and the model's verbose names.
+ACTION_SUMMARIES: dict[tuple[str, ...], str] = {
+    ("api-keys", "revoke"): "Revoke an API key",
+    ("/api/contact-center/{tenant}/", "GET"): "Get the contact-center overview",
+    ("/api/contact-center/{tenant}/{id}/", "GET"): "Get an agent's or queue's live state",
+    ("contact-center", "login"): "Log an agent in",
+    ("contact-center", "logout"): "Log an agent out",
+    ("contact-center", "pause"): "Pause an agent",
+    ("contact-center", "unpause"): "Unpause an agent",
+    ("crm-campaigns", "members", "GET"): "List campaign members",
+    ("crm-campaigns", "members", "POST"): "Add campaign members",
+    ("crm-campaigns", "remove_members"): "Remove campaign members",
+    ("crm-campaigns", "member_status"): "Set campaign members' status",
+    ("crm-contacts", "export"): "Export contacts as CSV",
+    ("crm-contacts", "import_contacts"): "Import contacts from CSV",
+    ("crm-contacts", "import_preview"): "Preview a contact import",
+    ("crm-contacts", "lookup"): "Look up contacts by phone",
+    ("crm-imports", "errors"): "Download an import's errors as CSV",
+    ("crm-imports", "undo"): "Undo an import",
+    ("crm-lists", "members", "GET"): "List contact-list members",
+    ("crm-lists", "members", "POST"): "Add contacts to a list",
+    ("crm-lists", "remove_members"): "Remove contact-list members",
+    ("extensions", "bulk"): "Create a range of extensions",
+    ("organization", "directory"): "Search an organization's directory",
+    ("organization", "members", "GET"): "List an organization's member tenants",
+    ("organization", "members", "POST"): "Add a member tenant to an organization",
+    ("organization", "member", "GET"): "Get an organization's member tenant",
+    ("organization", "member", "PATCH"): "Update an organization's member tenant",
+    ("organization", "member", "DELETE"): "Remove a member tenant from an organization",
+    ("organization", "sites"): "List an organization's sites",
+    ("servers", "ami_check"): "Check a server's AMI connection",
+    ("servers", "apply"): "Apply the configuration to a server",
+    ("servers", "config"): "Render a server's configuration",
+    ("servers", "pushes"): "List a server's configuration pushes",
+    ("servers", "push"): "Get a configuration push",
+    ("system-webhooks", "recover"): "Re-enable a disabled system webhook",
+    ("system-webhooks", "rotate_secret"): "Rotate a system webhook's secret",
+    ("system-webhooks", "test"): "Send a test delivery",
+    ("system-webhooks", "resend"): "Resend a delivery",
+    ("tenants", "resume"): "Resume a suspended tenant",
+    ("time-conditions", "override"): "Override a time condition's schedule",
+    ("webhooks", "recover"): "Re-enable a disabled webhook",
+    ("webhooks", "rotate_secret"): "Rotate a webhook's secret",
+    ("webhooks", "test"): "Send a test delivery",
+    ("webhooks", "resend"): "Resend a delivery",
+}
+# Tags whose viewset docstring is missing or describes one view rather than the resource.
+TAG_DESCRIPTIONS: dict[str, str] = {
+    "contact-center": "Live contact-center state: an overview, agents (log in/out, pause) and queues.",
+    "locations": "Locations of PBX servers and extensions (a site, a data centre), with their time zone.",
+    "servers": "PBX servers (Asterisk): AMI endpoint, location and role; render and apply their configuration.",
+    "system-webhooks": "Cross-tenant lifecycle events (tenant, extension, DID, trunk ...) to one endpoint, "
+                       "with their deliveries.",
+    "webhooks": "A tenant's webhooks: its events that match the selectors, signed (Standard Webhooks), with "
+                "their deliveries.",
+}
+
+_CRUD_SUMMARIES = {
+    "list": "List {plural}",
+    "create": "Create {a} {name}",
+    "retrieve": "Get {a} {name}",
+    "update": "Replace {a} {name}",
+    "partial_update": "Update {a} {name}",
+    "destroy": "Delete {a} {name}",
+}
+TAG_KEY = "x-thirdlane-tag-description"  # carried from the operation to the top-level tags, then removed
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+def _first_paragraph(doc: str | None) -> str:
+    text = inspect.cleandoc(doc or "").split("\n\n", 1)[0]
+    return " ".join(text.split())
+
+
 class AutoSchema(SpectacularAutoSchema):
     def get_tags(self) -> list[str]:
         # /api/<resource>/... -> tag "<resource>"
         parts = [p for p in self.path.split("/") if p]
         return [parts[1]] if len(parts) > 1 else super().get_tags()
+
+    def _model(self):
+        queryset = getattr(type(self.view), "queryset", None)
+        if queryset is not None:
+            return queryset.model
+        serializer = getattr(type(self.view), "serializer_class", None)
+        return getattr(getattr(serializer, "Meta", None), "model", None)
+
+    def _names(self) -> tuple[str, str]:
+        """(singular, plural) of what the operation handles: the model's verbose names, else the tag."""
+        model = self._model()
+        if model is not None:
+            return str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+        tag = self.get_tags()[0].replace("-", " ")
+        return (tag[:-1] if tag.endswith("s") else tag), tag
+
+    def get_summary(self) -> str | None:
+        action = getattr(self.view, "action", None)
+        tag = self.get_tags()[0]
+        for key in ((self.path, self.method), (tag, action, self.method), (tag, action)):
+            if key in ACTION_SUMMARIES:
+                return ACTION_SUMMARIES[key]
+        name, plural = self._names()
+        if action in _CRUD_SUMMARIES:
+            template = _CRUD_SUMMARIES[action]
+            if action == "list" and not self._is_list_view():
+                template = "Get the {name}"
+            return template.format(plural=plural, name=name, a=_article(name))
+        if action:
+            verb = action.strip("_").replace("_", " ")
+            detail = getattr(getattr(self.view, action, None), "detail", None)
+            if detail:
+                return f"{verb.capitalize()} {_article(name)} {name}"
+            return f"{verb.capitalize()} ({plural})"
+        # A plain APIView: the first line of its docstring, else the method and the tag.
+        doc = _first_paragraph(type(self.view).__doc__).split(". ")[0].rstrip(".")
+        return doc or f"{self.method.capitalize()} {plural}"
+
+    def tag_description(self) -> str:
+        tag = self.get_tags()[0]
+        if tag in TAG_DESCRIPTIONS:
+            return TAG_DESCRIPTIONS[tag]
+        own = type(self.view).__dict__.get("__doc__")
+        if own:
+            return _first_paragraph(own)
+        name, plural = self._names()
+        scope = " of a tenant" if "{tenant}" in self.path else ""
+        return f"{plural[:1].upper()}{plural[1:]}{scope}."
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            operation[TAG_KEY] = self.tag_description()
+        return operation
 
 
 PROBLEM = {
@@ -78,12 +212,58 @@ PROBLEM = {
     "additionalProperties": True,
 }
 
-_STANDARD_ERRORS = {
-    "400": "Invalid request (validation_error, malformed_json, unknown_filter, invalid_pagination, ...).",
-    "401": "Missing or invalid credentials.",
-    "403": "The credential may not do this (read_only_credential, tenant_suspended, permission_denied).",
-    "404": "Not found, or outside the caller's scope.",
+# Error responses, by status: (description, applies to the operation?). The predicate receives
+# (path, method, operation). Every body is problem+json with the ErrorCode enum.
+def _has_body(path: str, method: str, operation: dict) -> bool:
+    return "requestBody" in operation
+
+
+def _authenticated(path: str, method: str, operation: dict) -> bool:
+    security = operation.get("security") or [{}]
+    return {} not in security
+
+
+def _writes(path: str, method: str, operation: dict) -> bool:
+    return method in ("post", "put", "patch", "delete")
+
+
+ERROR_RESPONSES: dict[str, tuple[str, Callable[[str, str, dict], bool]]] = {
+    "400": ("Invalid request: validation_error (per field in `errors`), malformed_json, unknown_filter, "
+            "invalid_filter, invalid_ordering, invalid_pagination, bad_request.", lambda *a: True),
+    "401": ("Missing or invalid credentials: not_authenticated, invalid_api_key, api_key_expired, "
+            "api_key_revoked, invalid_credentials.", lambda p, m, o: _authenticated(p, m, o)),
+    "403": ("The credential may not do this: permission_denied, read_only_credential, csrf_failed, "
+            "tenant_suspended.", lambda p, m, o: _authenticated(p, m, o)),
+    "404": ("not_found, or tenant_not_found: no such object or tenant in the caller's scope.",
+            lambda p, m, o: "{" in p),
+    "405": ("method_not_allowed: the method is not allowed on this resource.", lambda p, m, o: False),
+    "406": ("not_acceptable: the Accept header names no representation this operation produces.",
+            lambda *a: True),
+    "409": ("Conflict with the current state: conflict, in_use, duplicate.", _writes),
+    "413": ("payload_too_large: the request body is over the size limit.", _has_body),
+    "415": ("unsupported_media_type: the request body's Content-Type is not one this operation accepts.",
+            _has_body),
+    "422": ("limit_exceeded: a limit of the tenant would be exceeded.",
+            lambda p, m, o: m == "post" and "{tenant}" in p),
+    "429": ("rate_limited: too many requests; retry after `Retry-After` seconds.", lambda *a: True),
 }
+_RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+
+
+def _strict_request_bodies(result: dict, schemas: dict) -> None:
+    """Request bodies refuse unknown fields (400 unknown_field), so their components say
+    ``additionalProperties: false``: a client generated from the document sends nothing else."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                schema = media.get("schema", {})
+                schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+                ref = schema.get("$ref", "")
+                target = schemas.get(ref.rsplit("/", 1)[1]) if ref.startswith("#/components/schemas/") else schema
+                if target and target.get("type") == "object" and "properties" in target:
+                    target["additionalProperties"] = False
 
 
 def postprocess(result, generator, request, public):
@@ -103,10 +283,15 @@ def postprocess(result, generator, request, public):
     headers["X-Request-ID"] = {"description": "The request's id (echoes the request's X-Request-ID).",
                                "schema": {"type": "string"}}
     problem_ref = {"$ref": "#/components/schemas/Problem"}
+    tags: dict[str, str] = {}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            description = operation.pop(TAG_KEY, None)
+            for tag in operation.get("tags", []):
+                if description and tag not in tags:
+                    tags[tag] = description
             responses = operation.setdefault("responses", {})
             for code, response in responses.items():
                 if code.startswith("2"):
@@ -120,11 +305,19 @@ def postprocess(result, generator, request, public):
                     if method == "get" and schema.get("type") == "array":
                         response["headers"]["X-Total-Count"] = {"$ref": "#/components/headers/X-Total-Count"}
                         response["headers"]["Link"] = {"$ref": "#/components/headers/Link"}
-            for code, text in _STANDARD_ERRORS.items():
-                responses.setdefault(code, {"description": text, "content": {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}})
-            if method in ("post", "put", "patch", "delete"):
-                responses.setdefault("409", {"description": "Conflict (in_use, duplicate, ...).",
-                                             "content": {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}})
+            for code, response in responses.items():
+                if code[0] in "45" and not response.get("content"):  # declared by a view, without a body
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
+            for code, (text, applies) in ERROR_RESPONSES.items():
+                if code in responses or not applies(path, method, operation):
+                    continue
+                responses[code] = {"description": text, "content": {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}}
+                responses[code]["headers"] = {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}}
+                if code == "429":
+                    responses[code]["headers"]["Retry-After"] = _RETRY_AFTER
+            operation["responses"] = dict(sorted(responses.items()))
+    result["tags"] = [{"name": name, "description": tags[name]} for name in sorted(tags)]
+    _strict_request_bodies(result, schemas)
     for name in [n for n in schemas if n.startswith("Paginated") and n.endswith("List")]:
         del schemas[name]
     for extension in _extensions:

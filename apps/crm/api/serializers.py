@@ -12,8 +12,10 @@ from apps.crm.models import (
 
 @extend_schema_field({"type": "object", "additionalProperties": True,
                       "description": "Custom field values by field name (see /api/crm-custom-fields/<tenant>/). "
-                                     "On update, the given keys replace the stored ones; null removes one.",
-                      "example": {"tier": "gold", "seats": 25}})
+                                     "On update, the given keys replace the stored ones; null removes one. "
+                                     "Example: `{\"tier\": \"gold\", \"seats\": 25}` once those fields exist.",
+                      # Scalar sends the example with the first "Test request": it must be valid in any tenant.
+                      "example": {}})
 class CustomValuesField(serializers.JSONField):
     pass
 
