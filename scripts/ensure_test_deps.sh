@@ -9,8 +9,11 @@ have_redis() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
 
 apt_install() {
   if [ "$(id -u)" != 0 ]; then echo "ensure_test_deps: need root to install $*" >&2; return 1; fi
-  if [ -z "${_APT_UPDATED:-}" ]; then apt-get update -qq >/dev/null && _APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  # Another apt/dpkg process (unattended-upgrades, a parallel job) may hold the lock: wait for it
+  # (up to 10 minutes) instead of failing the run.
+  local wait_lock=(-o DPkg::Lock::Timeout=600)
+  if [ -z "${_APT_UPDATED:-}" ]; then apt-get "${wait_lock[@]}" update -qq >/dev/null && _APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get "${wait_lock[@]}" install -y -qq "$@" >/dev/null
 }
 
 if ! have_pg; then

@@ -8,6 +8,7 @@ from apps.accounts import services
 from apps.accounts.models import ApiKey, Scope, User
 from apps.tenants.models import Reseller, Tenant
 from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
+from thirdlane.admin_display import short_datetime
 from thirdlane.api.errors import DomainError
 
 
@@ -21,12 +22,22 @@ def _scope_filter(principal) -> Q:
 
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
-    list_display = ("username", "email", "role", "reseller", "tenant", "is_active", "last_login")
+    list_display = ("username", "email", "role", "scope_of", "is_active", "last_seen")
     list_filter = ("role", "is_active", "reseller")
     search_fields = ("username", "email", "first_name", "last_name")
     autocomplete_fields = ("reseller", "tenant")
     fieldsets = DjangoUserAdmin.fieldsets + (("Role and scope", {"fields": ("role", "reseller", "tenant")}),)
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Role and scope", {"fields": ("role", "reseller", "tenant")}),)
+
+    @admin.display(description="Scope")
+    def scope_of(self, obj):
+        if obj.tenant_id:
+            return f"Tenant {obj.tenant.name}"
+        return f"Reseller {obj.reseller.name}" if obj.reseller_id else "System"
+
+    @admin.display(description="Last login", ordering="last_login")
+    def last_seen(self, obj):
+        return short_datetime(obj.last_login)
 
     def scope_queryset(self, queryset, principal):
         return queryset.filter(_scope_filter(principal))

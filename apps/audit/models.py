@@ -36,7 +36,7 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.object_type}#{self.object_id}"

@@ -16,17 +16,19 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from apps.crm import customfields, imports, services
 from apps.crm.importer.engine import neutralise
-from apps.crm.importer.mapping import CONTACT_FIELDS, TRANSFORMS
+from apps.crm.importer.mapping import CONTACT_FIELDS
 from apps.crm.models import (
     Account, Activity, Campaign, CampaignMember, Contact, ContactList, CustomField, Deal, DealStage, ImportJob,
     ImportMap, Lead, ListMembership, Task,
 )
 from apps.crm.phones import PhoneError, to_e164
 from thirdlane.admin import ScopedModelAdmin, principal_for
+from thirdlane.admin_display import counted, short_datetime, truncated
 from thirdlane.admin_sites import tenant_admin_site
 from thirdlane.api.errors import DomainError
 
@@ -131,13 +133,13 @@ class CrmAdmin(ScopedModelAdmin):
 
     @admin.display(description="Custom fields")
     def custom_summary(self, obj):
-        return ", ".join(f"{k}: {v}" for k, v in (obj.custom or {}).items()) or "—"
+        return truncated(", ".join(f"{k}: {v}" for k, v in (obj.custom or {}).items()), "12em")
 
 
 @admin.register(Account, site=tenant_admin_site)
 class AccountAdmin(CrmAdmin):
     spec = services.ACCOUNT
-    list_display = ("name", "phone", "website", "industry", "owner", "custom_summary", "created_at")
+    list_display = ("name", "phone", "website", "industry", "owner", "custom_summary")
     list_filter = ("industry", "country", "owner")
     search_fields = ("name", "website", "phone", "email", "external_id")
 
@@ -151,14 +153,23 @@ class ListMembershipInline(admin.TabularInline):
 @admin.register(Contact, site=tenant_admin_site)
 class ContactAdmin(CrmAdmin):
     spec = services.CONTACT
-    list_display = ("__str__", "email", "phone", "mobile", "account", "owner", "source", "shared_in_directory",
-                    "custom_summary")
+    list_display = ("__str__", "email", "phones", "account", "owner", "in_directory", "custom_summary")
     list_filter = ("shared_in_directory", "source", "country", "owner")
     search_fields = ("first_name", "last_name", "email", "phone", "mobile", "work_phone", "external_id",
                      "account__name")
     list_select_related = ("account",)
     autocomplete_fields = ("account",)
     actions = ("export_csv", "add_to_list")
+
+    @admin.display(description="Phone / mobile", ordering="phone")
+    def phones(self, obj):
+        numbers = [n for n in (obj.phone, obj.mobile) if n]
+        return format_html_join(mark_safe("<br>"), '<span class="tl-nowrap">{}</span>', ((n,) for n in numbers)) \
+            if numbers else "—"
+
+    @admin.display(description="Directory", boolean=True, ordering="shared_in_directory")
+    def in_directory(self, obj):
+        return obj.shared_in_directory
 
     @admin.action(description="Export selected contacts as CSV")
     def export_csv(self, request, queryset):
@@ -179,7 +190,7 @@ class ContactAdmin(CrmAdmin):
             actor=principal_for(request), tenant=request.tenant, name=name)
         added = services.list_add_members(actor=principal_for(request), tenant=request.tenant,
                                           contact_list=contact_list, contacts=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Added {added} contact(s) to the list {contact_list.name!r}.")
+        self.message_user(request, f"Added {counted(added, Contact)} to the list {contact_list.name!r}.")
 
 
 @admin.register(Lead, site=tenant_admin_site)
@@ -201,7 +212,7 @@ class LeadAdmin(CrmAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{lead}: {exc.detail}", level=messages.WARNING)
         if done:
-            self.message_user(request, f"Converted {done} lead(s).")
+            self.message_user(request, f"Converted {counted(done, Lead)}.")
 
 
 @admin.register(ContactList, site=tenant_admin_site)
@@ -277,12 +288,16 @@ class DealStageAdmin(CrmAdmin):
 @admin.register(Deal, site=tenant_admin_site)
 class DealAdmin(CrmAdmin):
     spec = services.DEAL
-    list_display = ("name", "stage", "amount", "currency", "account", "contact", "expected_close", "owner")
+    list_display = ("name", "stage", "value", "account", "contact", "expected_close", "owner")
     list_filter = ("stage", "currency", "owner")
     search_fields = ("name", "notes", "account__name")
     list_select_related = ("stage", "account", "contact")
     autocomplete_fields = ("account", "contact")
     readonly_fields = ("closed_at",)
+
+    @admin.display(description="Amount", ordering="amount")
+    def value(self, obj):
+        return format_html('<span class="tl-nowrap">{} {}</span>', f"{obj.amount:,.2f}", obj.currency)
 
     def get_form(self, request, obj=None, **kwargs):
         services.ensure_pipeline()
@@ -299,6 +314,40 @@ class ImportMapAdmin(CrmAdmin):
 
 
 # --- the import flow ---------------------------------------------------------------------------
+# The transforms a column can get on the map page, in the order they apply, with their names for
+# people ("date" and "default" have their own inputs).
+TRANSFORM_CHOICES = [
+    ("trim", "Trim spaces"), ("collapse_spaces", "Collapse inner spaces"), ("lower", "lower case"),
+    ("upper", "UPPER CASE"), ("title", "Title Case"), ("phone", "Phone number to E.164"),
+    ("split_name", "Split a full name"),
+]
+
+
+def _cell(values: dict, target: str):
+    """The stored value a column with this target produced in one preview row."""
+    if target == "full_name":
+        return " ".join(v for v in (values.get("first_name"), values.get("last_name")) if v)
+    if target.startswith("cf:"):
+        value = (values.get("custom") or {}).get(target[3:])
+    else:
+        value = values.get(target)
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else value
+
+
+def _sample_table(headers: list[str], columns: dict, labels: dict, preview: dict | None):
+    """The preview as the file reads: its mapped columns in file order, under the file's names."""
+    mapped = [(h, columns.get(h, {}).get("field", "")) for h in headers]
+    mapped = [(h, target) for h, target in mapped if target]
+    sample_columns = [{"header": h, "target": labels.get(target, target)} for h, target in mapped]
+    sample_rows = [{"row": r["row"], "cells": [_cell(r["values"], target) for _, target in mapped]}
+                   for r in (preview or {}).get("sample", [])]
+    return sample_columns, sample_rows
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="CSV (comma, semicolon or tab; UTF-8, UTF-16 or Latin-1), up to 50 MiB.")
     import_map = forms.ModelChoiceField(queryset=ImportMap.objects.none(), required=False,
@@ -312,8 +361,7 @@ class UploadForm(forms.Form):
 
 @admin.register(ImportJob, site=tenant_admin_site)
 class ImportJobAdmin(ScopedModelAdmin):
-    list_display = ("__str__", "status", "progress_bar", "created_count", "updated_count", "skipped_count",
-                    "error_count", "actor_label", "created_at")
+    list_display = ("job", "status", "progress_bar", "outcome", "actor_label", "created")
     list_filter = ("status", "mode")
     readonly_fields = [f.name for f in ImportJob._meta.fields]
     actions = ("undo",)
@@ -333,6 +381,18 @@ class ImportJobAdmin(ScopedModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         return HttpResponseRedirect(reverse("tenant_admin:crm_importjob_upload"))
+
+    @admin.display(description="Import", ordering="pk")
+    def job(self, obj):
+        return truncated(obj, "18em")
+
+    @admin.display(description="Created, updated, skipped, errors")
+    def outcome(self, obj):
+        return f"{obj.created_count} / {obj.updated_count} / {obj.skipped_count} / {obj.error_count}"
+
+    @admin.display(description="Started", ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
 
     @admin.display(description="Progress")
     def progress_bar(self, obj):
@@ -412,11 +472,11 @@ class ImportJobAdmin(ScopedModelAdmin):
         fields = [("", "— ignore —")] + [(k, label) for k, (label, _) in CONTACT_FIELDS.items()] + [
             (f"cf:{d.name}", f"Custom: {d.label}") for d in customfields.definitions("contact")]
         rows = [{"index": i, "header": h, "spec": spec} for i, (h, spec) in enumerate(columns.items())]
-        sample_fields = sorted({k for r in (preview or {}).get("sample", []) for k in r["values"]})
+        sample_columns, sample_rows = _sample_table(headers, columns, dict(fields), preview)
         return TemplateResponse(request, "admin/crm/import_map.html", self._context(
-            request, job=job, rows=rows, fields=fields, transforms=sorted(TRANSFORMS - {"default", "date"}),
+            request, job=job, rows=rows, fields=fields, transforms=TRANSFORM_CHOICES,
             preview=preview, error=error, dedupe_on=dedupe_on, on_match=on_match, mode=mode,
-            sample_fields=sample_fields, dedupe_choices=ImportMap.DedupeOn.choices,
+            sample_columns=sample_columns, sample_rows=sample_rows, dedupe_choices=ImportMap.DedupeOn.choices,
             match_choices=ImportMap.OnMatch.choices, mode_choices=ImportJob.Mode.choices,
             title=f"Import contacts: map and preview {job.file_name}"))
 

@@ -8,6 +8,7 @@ from apps.pbx import services, validators
 from apps.pbx.models import ConfigPush, Location, Server
 from apps.tenants.models import Tenant
 from thirdlane.admin import ScopedModelAdmin, principal_for
+from thirdlane.admin_display import short_datetime, truncated
 from thirdlane.api.errors import DomainError
 
 
@@ -167,8 +168,7 @@ class ServerAdmin(ScopedModelAdmin):
 @admin.register(ConfigPush)
 class ConfigPushAdmin(ScopedModelAdmin):
     system_only = True
-    list_display = ("id", "server", "status", "progress", "stage", "files", "attempts", "requested_by", "created_at",
-                    "finished_at")
+    list_display = ("id", "server", "status", "progress", "files", "requested_by", "queued", "finished")
     list_filter = ("status", "server")
     search_fields = ("server__name", "requested_by", "request_id")
     list_select_related = ("server",)
@@ -176,7 +176,15 @@ class ConfigPushAdmin(ScopedModelAdmin):
 
     @admin.display(description="Files changed")
     def files(self, obj):
-        return ", ".join(obj.files_changed or []) or "-"
+        return truncated(", ".join(obj.files_changed or []), "16em")
+
+    @admin.display(description="Queued", ordering="created_at")
+    def queued(self, obj):
+        return short_datetime(obj.created_at)
+
+    @admin.display(description="Finished", ordering="finished_at")
+    def finished(self, obj):
+        return short_datetime(obj.finished_at)
 
     def has_add_permission(self, request, *args):
         return False

@@ -89,6 +89,7 @@ class ConfigPush(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name_plural = "config pushes"
         indexes = [models.Index(fields=["server", "-created_at"])]
 
     def __str__(self) -> str:

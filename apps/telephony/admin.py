@@ -22,6 +22,7 @@ from apps.telephony.resources import DidResource, ExtensionResource
 from apps.telephony.services.common import record_updated
 from apps.telephony.validators import validate_destination
 from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
+from thirdlane.admin_display import counted, short_datetime
 from thirdlane.admin_sites import tenant_admin_site
 from thirdlane.api.errors import DomainError
 
@@ -178,7 +179,7 @@ class ExtensionAdmin(PortalImportExportMixin, TelephonyAdmin):
     noun = "extension"
     form = ExtensionForm
     resource_classes = [ExtensionResource]
-    list_display = ("number", "name", "email", "location", "enabled", "dnd", "voicemail_enabled", "updated_at")
+    list_display = ("number", "name", "email", "location", "enabled", "dnd", "voicemail_enabled", "updated")
     list_filter = ("enabled", "dnd", "voicemail_enabled", "location", "recording_inbound", "recording_outbound")
     search_fields = ("number", "name", "email", "caller_id_name")
     ordering = ("number",)
@@ -193,11 +194,15 @@ class ExtensionAdmin(PortalImportExportMixin, TelephonyAdmin):
                                                 "recording_outbound")}),
     )
 
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, obj):
+        return short_datetime(obj.updated_at)
+
     def _set_enabled(self, request, queryset, value: bool):
         for ext in queryset:
             services.extension_update(actor=principal_for(request), tenant=request.tenant, instance=ext,
                                       enabled=value)
-        self.message_user(request, f"{queryset.count()} extension(s) {'enabled' if value else 'disabled'}.")
+        self.message_user(request, f"{counted(queryset.count(), Extension)} {'enabled' if value else 'disabled'}.")
 
     @admin.action(description="Enable selected extensions")
     def enable(self, request, queryset):
@@ -382,7 +387,7 @@ class TimeConditionAdmin(TelephonyAdmin):
         for tc in queryset:
             services.time_condition_set_override(actor=principal_for(request), tenant=request.tenant, instance=tc,
                                                  mode=mode)
-        self.message_user(request, f"{queryset.count()} time condition(s) set to {mode}.")
+        self.message_user(request, f"{counted(queryset.count(), TimeCondition)} set to {mode}.")
 
     @admin.action(description="Force open")
     def force_open(self, request, queryset):

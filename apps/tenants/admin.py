@@ -8,6 +8,7 @@ from apps.tenants import services
 from apps.tenants.models import Reseller, Tenant
 from thirdlane.admin import ResellerOwnedAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.api.errors import DomainError
+from thirdlane.admin_display import counted
 
 
 @admin.register(Reseller)
@@ -112,7 +113,7 @@ class TenantAdmin(ResellerOwnedAdminMixin, ScopedModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{tenant.slug}: {exc.detail}", level=messages.WARNING)
         if done:
-            self.message_user(request, f"{verb} {done} tenant(s).", level=messages.SUCCESS)
+            self.message_user(request, f"{verb} {counted(done, Tenant)}.", level=messages.SUCCESS)
 
     @admin.action(description="Suspend selected tenants")
     def suspend_tenants(self, request, queryset):

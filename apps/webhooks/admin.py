@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from apps.webhooks import services
 from apps.webhooks.models import Attempt, Delivery, Subscription
 from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
+from thirdlane.admin_display import short_date, short_datetime, truncated
 from thirdlane.api.errors import DomainError
 
 
@@ -97,8 +98,7 @@ class AttemptInline(ScopedAdminMixin, admin.TabularInline):
 @admin.register(Subscription)
 class SubscriptionAdmin(ScopedModelAdmin):
     form = SubscriptionForm
-    list_display = ("id", "kind", "owner", "url", "selectors", "enabled", "disabled_reason", "failing_since",
-                    "created_at")
+    list_display = ("endpoint", "owner", "selectors", "state", "created")
     list_filter = ("kind", "enabled", "disabled_reason", "reseller")
     search_fields = ("url", "description", "tenant__slug", "tenant__name")
     list_select_related = ("tenant", "reseller")
@@ -132,7 +132,24 @@ class SubscriptionAdmin(ScopedModelAdmin):
 
     @admin.display(description="Selectors")
     def selectors(self, obj):
-        return ", ".join(obj.event_types) or "*"
+        return truncated(", ".join(obj.event_types) or "*", "16em")
+
+    @admin.display(description="Endpoint", ordering="url")
+    def endpoint(self, obj):
+        return truncated(obj.url, "24em")
+
+    @admin.display(description="State", ordering="enabled")
+    def state(self, obj):
+        if not obj.enabled:
+            reason = obj.get_disabled_reason_display() if obj.disabled_reason else ""
+            return format_html('<span class="tl-bad">disabled</span>{}', f" ({reason})" if reason else "")
+        if obj.failing_since:
+            return format_html('<span class="tl-warn">failing since {}</span>', short_datetime(obj.failing_since))
+        return format_html('<span class="tl-ok">{}</span>', "enabled")
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return short_date(obj.created_at)
 
     @admin.display(description="Deliveries")
     def deliveries_link(self, obj):
@@ -202,11 +219,27 @@ class SubscriptionAdmin(ScopedModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ScopedModelAdmin):
-    list_display = ("id", "event_type", "subscription", "status", "attempt_count", "last_status_code",
-                    "next_attempt_at", "created_at")
+    list_display = ("id", "event_type", "endpoint", "status", "tries", "next_attempt", "created")
     list_filter = ("status", "is_test", "subscription__kind", "event_type")
     search_fields = ("event_type", "message_id", "subscription__url", "subscription__tenant__slug")
     list_select_related = ("subscription", "subscription__tenant", "subscription__reseller")
+
+    @admin.display(description="Endpoint", ordering="subscription__url")
+    def endpoint(self, obj):
+        return truncated(obj.subscription.url, "14em")
+
+    @admin.display(description="Attempts (last HTTP status)", ordering="attempt_count")
+    def tries(self, obj):
+        return f"{obj.attempt_count} ({obj.last_status_code})" if obj.last_status_code else str(obj.attempt_count)
+
+    @admin.display(description="Next attempt", ordering="next_attempt_at")
+    def next_attempt(self, obj):
+        return short_datetime(obj.next_attempt_at)
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
+
     readonly_fields = ("subscription", "event", "event_type", "message_id", "is_test", "payload", "status",
                        "attempt_count", "next_attempt_at", "nudged_at", "last_attempt_at", "delivered_at",
                        "last_status_code", "last_error", "created_at")

@@ -137,3 +137,42 @@ def test_resellers_manage_their_tenants_crm_only(world):
     assert client.get("/t/acme/admin/crm/contact/").status_code == 200
     assert client.get("/t/globex/admin/crm/importjob/upload/").status_code == 200
     assert client.get("/t/initech/admin/crm/contact/").status_code == 404
+
+
+def test_import_map_page_labels_transforms_and_previews_in_the_files_column_order(admin_client, world):
+    from apps.crm.admin import TRANSFORM_CHOICES
+    from apps.crm.importer.mapping import TRANSFORMS
+
+    # Every transform the map offers has a name for people (date and default have their own inputs).
+    assert {value for value, _ in TRANSFORM_CHOICES} == TRANSFORMS - {"default", "date"}
+    text = "Telephone,Mail,Full Name\n(415) 555-0100,ada@example.com,Ada Lovelace\n"
+    upload = admin_client.post("/t/acme/admin/crm/importjob/upload/",
+                               {"file": SimpleUploadedFile("c.csv", text.encode(), content_type="text/csv")})
+    page = admin_client.get(upload["Location"])
+    html = page.content.decode()
+    # Each checkbox sits inside its own label, which names the transform for people.
+    assert '<input type="checkbox" id="col_0_t_phone" name="col_0_transforms" value="phone"' in html
+    assert 'for="col_0_t_phone"' in html and "Phone number to E.164</label>" in html
+    assert "> collapse_spaces" not in html
+    # The preview: the file's column names, in the file's order, with the stored values.
+    assert [c["header"] for c in page.context["sample_columns"]] == ["Telephone", "Mail", "Full Name"]
+    assert page.context["sample_rows"][0]["cells"] == ["+14155550100", "ada@example.com", "Ada Lovelace"]
+    sample = html[html.index('id="import-sample"'):]
+    assert sample.index(">Telephone<") < sample.index(">Mail<") < sample.index(">Full Name<")
+    assert "Preview of the whole file (1 row)" in html
+
+
+def test_admin_messages_count_with_the_right_plural(admin_client, world):
+    from apps.accounts.principal import Principal
+    from apps.crm import services
+
+    with tenant_context(world.acme):
+        one = services.contact_create(actor=Principal.system("t"), tenant=world.acme, first_name="Ada")
+        two = services.contact_create(actor=Principal.system("t"), tenant=world.acme, first_name="Bob")
+    for ids, expected in (([one.pk], "Added 1 contact to the list"), ([one.pk, two.pk], "Added 1 contact to")):
+        response = admin_client.post("/t/acme/admin/crm/contact/", {"action": "add_to_list", "_selected_action": ids},
+                                     follow=True)
+        assert expected in response.content.decode()
+    response = admin_client.post("/t/acme/admin/crm/contact/", {"action": "add_to_list", "list_name": "Fresh",
+                                                                "_selected_action": [one.pk, two.pk]}, follow=True)
+    assert "Added 2 contacts to the list" in response.content.decode()

@@ -1,21 +1,38 @@
-"""Demo data for a first run: a system admin, a reseller with two tenants, one API key per scope.
+"""Demo data for a first run, so every admin list and API list has rows on first look.
 
-Prints the passwords and keys once, with ready-to-paste curl lines. Running it again changes
-nothing (keys are never shown twice; rotate them in the admin or with the API).
+Creates a system admin, a reseller (`demo`) with two tenants (`acme`, `globex`), a tenant admin
+and one API key per scope; a location and a PBX server that hosts both tenants; in acme
+extensions, DIDs, a trunk and an outbound route, a queue with agents, an IVR, office hours with a
+time condition, and CRM accounts, contacts, a lead, a list, a deal, a task, an activity, a
+campaign and an import map; in globex a few extensions; an organization joining both tenants;
+and a webhook subscription (disabled: point it at your endpoint, then enable it).
+
+Every object is made by the same service functions as the API (validation, audit entries,
+outbox events). Each one is looked up first, so running the command again changes nothing, and
+a database seeded by an older version gets what is missing. Passwords and keys are printed once,
+when they are created (rotate keys in the admin or with the API).
 """
+from __future__ import annotations
+
+import datetime
 import os
 import secrets
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import tenant_context
 
 from apps.accounts.models import Scope, User
 from apps.accounts.principal import Principal
 from apps.accounts.services import api_key_create
-from apps.tenants.models import Reseller
-from apps.tenants.services import reseller_create, tenant_create
+from apps.tenants.models import Reseller, Tenant
+from apps.tenants.services import reseller_create, tenant_create, tenant_update
 
+DEMO_RESELLER = "demo"
 DEMO_TENANTS = [("acme", "Acme Corp"), ("globex", "Globex Inc")]
+# The README's first API call creates this tenant; the demo never does.
+README_TENANT = "initech"
 
 
 class Command(BaseCommand):
@@ -26,39 +43,247 @@ class Command(BaseCommand):
                             help="URL used in the printed curl lines.")
 
     def handle(self, *args, base_url, **options):
-        if Reseller.objects.filter(slug="demo").exists():
-            self.stdout.write("Demo data already present; its keys were printed when it was created. "
-                              "Issue new ones at /admin/accounts/apikey/ or POST /api/api-keys/.")
-            return
         actor = Principal.system("seed_demo")
-        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        self.created: list[str] = []
         with transaction.atomic():
-            reseller = reseller_create(actor=actor, name="Demo Reseller", slug="demo", contact_email="ops@demo.example")
-            tenants = [tenant_create(actor=actor, slug=slug, name=name, reseller=reseller) for slug, name in DEMO_TENANTS]
-            User.objects.create_superuser("admin", "admin@demo.example", password, role=User.Role.SYSTEM_ADMIN)
-            User.objects.create_user("reseller", "reseller@demo.example", password, role=User.Role.RESELLER_ADMIN,
-                                     reseller=reseller, is_staff=True)
-            User.objects.create_user("acme-admin", "admin@acme.example", password, role=User.Role.TENANT_ADMIN,
-                                     tenant=tenants[0], is_staff=True)
-            keys = {
-                "system": api_key_create(actor=actor, name="demo system key", scope=Scope.SYSTEM).key,
-                "reseller": api_key_create(actor=actor, name="demo reseller key", scope=Scope.RESELLER,
-                                           reseller=reseller).key,
-                "tenant (acme)": api_key_create(actor=actor, name="demo acme key", scope=Scope.TENANT,
-                                                tenant=tenants[0]).key,
-                "read-only tenant (acme)": api_key_create(actor=actor, name="demo acme read-only key",
-                                                          scope=Scope.TENANT, tenant=tenants[0], read_only=True).key,
-            }
+            credentials = self.ensure_accounts(actor)
+            reseller = Reseller.objects.get(slug=DEMO_RESELLER)
+            tenants = {t.slug: t for t in Tenant.objects.filter(reseller=reseller)}
+            server = self.ensure_platform(actor, tenants)
+            self.ensure_organization(actor, reseller, tenants)
+            if "acme" in tenants:
+                acme = Tenant.objects.get(pk=tenants["acme"].pk)
+                self.ensure_telephony(actor, acme)
+                self.ensure_crm(actor, acme)
+                self.ensure_webhook(actor, acme)
+            if "globex" in tenants:
+                self.ensure_globex(actor, Tenant.objects.get(pk=tenants["globex"].pk))
         w = self.stdout.write
+        if credentials is None:
+            if self.created:
+                w(self.style.SUCCESS(f"Demo data completed: added {', '.join(self.created)}."))
+            w("Demo data already present; its keys were printed when it was created. "
+              "Issue new ones at /admin/accounts/apikey/ or POST /api/api-keys/.")
+            return
+        password, keys = credentials
         w(self.style.SUCCESS("\nDemo data created. These secrets are shown once; copy them now.\n"))
         w(f"  Admin:        {base_url}/admin/   users admin / reseller / acme-admin, password: {password}")
         w(f"  API docs:     {base_url}/api/docs/")
+        w(f"  PBX server:   {server.name} ({server.host}), hosting {', '.join(sorted(tenants))}")
         for label, key in keys.items():
             w(f"  {label + ' key:':<28} {key}")
+        # Reads only: the README's first API call is the one that creates a tenant (initech).
         w("\nTry:")
         w(f"  curl -s -H 'X-API-Key: {keys['reseller']}' {base_url}/api/tenants/")
-        w(f"  curl -s -H 'X-API-Key: {keys['tenant (acme)']}' {base_url}/api/tenants/acme/")
+        w(f"  curl -s -H 'X-API-Key: {keys['tenant (acme)']}' {base_url}/api/extensions/acme/")
+        w(f"  curl -s -H 'X-API-Key: {keys['tenant (acme)']}' '{base_url}/api/crm-contacts/acme/?search=ada'")
         w(f"  curl -s -u reseller:{password} {base_url}/api/api-keys/")
-        w(f"  curl -s -X POST -H 'X-API-Key: {keys['reseller']}' -H 'Content-Type: application/json' "
-          f"-d '{{\"slug\": \"initech\", \"name\": \"Initech\"}}' {base_url}/api/tenants/")
         w("")
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _once(self, queryset, label: str, create):
+        """The first object of ``queryset``, or ``create()`` when there is none."""
+        found = queryset.first()
+        if found is not None:
+            return found
+        self.created.append(label)
+        return create()
+
+    # --- users, reseller, tenants, keys ---------------------------------------------------------
+    def ensure_accounts(self, actor):
+        """Returns (password, keys) when they were created now, else None (never shown twice)."""
+        if Reseller.objects.filter(slug=DEMO_RESELLER).exists():
+            return None
+        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        reseller = reseller_create(actor=actor, name="Demo Reseller", slug=DEMO_RESELLER,
+                                   contact_email="ops@demo.example")
+        tenants = [tenant_create(actor=actor, slug=slug, name=name, reseller=reseller) for slug, name in DEMO_TENANTS]
+        User.objects.create_superuser("admin", "admin@demo.example", password, role=User.Role.SYSTEM_ADMIN)
+        User.objects.create_user("reseller", "reseller@demo.example", password, role=User.Role.RESELLER_ADMIN,
+                                 reseller=reseller, is_staff=True)
+        User.objects.create_user("acme-admin", "admin@acme.example", password, role=User.Role.TENANT_ADMIN,
+                                 tenant=tenants[0], is_staff=True)
+        keys = {
+            "system": api_key_create(actor=actor, name="demo system key", scope=Scope.SYSTEM).key,
+            "reseller": api_key_create(actor=actor, name="demo reseller key", scope=Scope.RESELLER,
+                                       reseller=reseller).key,
+            "tenant (acme)": api_key_create(actor=actor, name="demo acme key", scope=Scope.TENANT,
+                                            tenant=tenants[0]).key,
+            "read-only tenant (acme)": api_key_create(actor=actor, name="demo acme read-only key",
+                                                      scope=Scope.TENANT, tenant=tenants[0], read_only=True).key,
+        }
+        return password, keys
+
+    # --- public: location, server, organization ---------------------------------------------------
+    def ensure_platform(self, actor, tenants: dict):
+        from apps.pbx.models import Location, Server
+        from apps.pbx.services import location_create, server_create
+
+        location = self._once(Location.objects.filter(code="fra1"), "a location", lambda: location_create(
+            actor=actor, name="Frankfurt", code="fra1", timezone="Europe/Berlin",
+            description="Demo data centre"))
+        server = self._once(Server.objects.filter(name="pbx1"), "a PBX server", lambda: server_create(
+            actor=actor, name="pbx1", host="pbx1.demo.example", sip_address="sip1.demo.example",
+            ami_host="pbx1.demo.example", ami_username="portal", ami_secret=secrets.token_urlsafe(18),
+            location=location))
+        for tenant in tenants.values():
+            if tenant.primary_server_id is None:
+                self.created.append(f"{tenant.slug}'s primary server")
+                tenant_update(actor=actor, tenant=tenant, primary_server=server)
+        return server
+
+    def ensure_organization(self, actor, reseller, tenants: dict):
+        from apps.organizations.models import Organization, OrganizationMember
+        from apps.organizations.services import organization_create, organization_member_add
+
+        organization = self._once(Organization.objects.filter(slug="demo-group"), "an organization",
+                                  lambda: organization_create(actor=actor, name="Demo Group", slug="demo-group",
+                                                              reseller=reseller,
+                                                              description="Acme and Globex dial each other"))
+        for site_code, slug in (("7", "acme"), ("8", "globex")):
+            tenant = tenants.get(slug)
+            if tenant is not None and not OrganizationMember.objects.filter(tenant=tenant).exists():
+                self.created.append(f"{slug}'s organization membership")
+                organization_member_add(actor=actor, organization=organization, tenant=tenant, site_code=site_code)
+
+    # --- acme: telephony ------------------------------------------------------------------------
+    def ensure_telephony(self, actor, tenant):
+        from apps.telephony import services as tel
+        from apps.telephony.models import Agent, Did, Extension, Ivr, OutboundRoute, Queue, Schedule, TimeCondition, \
+            Trunk
+
+        kw = {"actor": actor, "tenant": tenant}
+        with tenant_context(tenant):
+            exts = {}
+            for number, name, email in (("1001", "Alice Adams", "alice@acme.example"),
+                                        ("1002", "Bob Brown", "bob@acme.example"),
+                                        ("1003", "Carol Chen", "carol@acme.example"),
+                                        ("1004", "Dan Diaz", "dan@acme.example"),
+                                        ("1005", "Reception", "")):
+                exts[number] = self._once(
+                    Extension.objects.filter(number=number), f"extension {number}",
+                    lambda n=number, nm=name, e=email: tel.extension_create(**kw, number=n, name=nm, email=e,
+                                                                            location="fra1"))
+            agents = [
+                self._once(Agent.objects.filter(login_code=code), f"agent {name}",
+                           lambda n=name, c=code, x=ext: tel.agent_create(**kw, name=n, login_code=c, extension=x))
+                for name, code, ext in (("Alice Adams", "101", exts["1001"]), ("Bob Brown", "102", exts["1002"]))
+            ]
+            queue = self._once(Queue.objects.filter(number="5000"), "a queue", lambda: tel.queue_create(
+                **kw, number="5000", name="Support", strategy="rrmemory",
+                members=[{"agent": a.pk} for a in agents] + [{"extension": exts["1003"].pk, "penalty": 1}]))
+            ivr = self._once(Ivr.objects.filter(name="Main menu"), "an IVR", lambda: tel.ivr_create(
+                **kw, name="Main menu", number="5100", greeting_text="Thanks for calling Acme.",
+                options=[{"digit": "1", "dest": {"type": "queue", "id": queue.pk}},
+                         {"digit": "2", "dest": {"type": "extension", "id": exts["1004"].pk}},
+                         {"digit": "0", "dest": {"type": "extension", "id": exts["1005"].pk}}]))
+            schedule = self._once(Schedule.objects.filter(name="Office hours"), "a schedule",
+                                  lambda: tel.schedule_create(**kw, name="Office hours", weekly_ranges=[
+                                      {"day_of_week": day, "start_time": "09:00", "end_time": "17:00"}
+                                      for day in range(5)]))
+            open_hours = self._once(TimeCondition.objects.filter(name="Open?"), "a time condition",
+                                    lambda: tel.time_condition_create(
+                                        **kw, name="Open?", schedule=schedule, match={"type": "ivr", "id": ivr.pk},
+                                        no_match={"type": "voicemail", "id": exts["1005"].pk}))
+            for number, description, dest in (
+                    ("+14155550100", "Main number", {"type": "time_condition", "id": open_hours.pk}),
+                    ("+14155550101", "Support line", {"type": "queue", "id": queue.pk}),
+                    ("+14155550102", "Dan's direct line", {"type": "extension", "id": exts["1004"].pk})):
+                self._once(Did.objects.filter(number=number), f"DID {number}",
+                           lambda n=number, d=description, t=dest: tel.did_create(**kw, number=n, description=d,
+                                                                                  dest=t))
+            trunk = self._once(Trunk.objects.filter(name="carrier"), "a trunk", lambda: tel.trunk_create(
+                **kw, name="carrier", auth_type="ip_auth", host="sip.carrier.example"))
+            self._once(OutboundRoute.objects.filter(name="US and Canada"), "an outbound route",
+                       lambda: tel.outbound_route_create(**kw, name="US and Canada",
+                                                         dial_patterns=["_1NXXNXXXXXX", "_NXXNXXXXXX"],
+                                                         trunks=[trunk]))
+
+    # --- acme: CRM ------------------------------------------------------------------------------
+    def ensure_crm(self, actor, tenant):
+        from apps.crm import services as crm
+        from apps.crm.models import (
+            Account, Activity, Campaign, Contact, ContactList, CustomField, Deal, ImportMap, Lead, Task,
+        )
+
+        kw = {"actor": actor, "tenant": tenant}
+        with tenant_context(tenant):
+            self._once(CustomField.objects.filter(object_type="contact", name="tier"), "a custom field",
+                       lambda: crm.custom_field_create(**kw, object_type="contact", name="tier", label="Customer tier",
+                                                       field_type="choice", choices=["gold", "silver", "bronze"]))
+            accounts = {}
+            for name, website, industry, phone in (
+                    ("Initrode Ltd", "initrode.example", "Software", "+14155550150"),
+                    ("Vandelay Industries", "vandelay.example", "Import/export", "+12125550160"),
+                    ("Soylent Foods", "soylent.example", "Food", "+13125550170")):
+                accounts[name] = self._once(
+                    Account.objects.filter(name=name), f"account {name}",
+                    lambda n=name, w=website, i=industry, p=phone: crm.account_create(
+                        **kw, name=n, website=w, industry=i, phone=p, country="US", owner="alice@acme.example"))
+            contacts = []
+            for first, last, email, phone, account, tier in (
+                    ("Ada", "Lovelace", "ada@initrode.example", "+14155550121", "Initrode Ltd", "gold"),
+                    ("Charles", "Babbage", "charles@initrode.example", "+14155550122", "Initrode Ltd", "silver"),
+                    ("Art", "Vandelay", "art@vandelay.example", "+12125550161", "Vandelay Industries", "gold"),
+                    ("Grace", "Hopper", "grace@soylent.example", "+13125550171", "Soylent Foods", None),
+                    ("Alan", "Turing", "alan.turing@example.org", "+14155550123", None, None)):
+                contacts.append(self._once(
+                    Contact.objects.filter(email=email), f"contact {email}",
+                    lambda f=first, la=last, e=email, p=phone, a=account, t=tier: crm.contact_create(
+                        **kw, first_name=f, last_name=la, email=e, phone=p,
+                        account=accounts[a] if a else None, source="demo", shared_in_directory=a is not None,
+                        custom={"tier": t} if t else {})))
+            self._once(Lead.objects.filter(email="hank@example.net"), "a lead", lambda: crm.lead_create(
+                **kw, first_name="Hank", last_name="Scorpio", company="Globex Partners", email="hank@example.net",
+                phone="+14155550124", source="website"))
+            vip = self._once(ContactList.objects.filter(name="Key customers"), "a contact list",
+                             lambda: crm.list_create(**kw, name="Key customers",
+                                                     description="Gold-tier contacts"))
+            if not vip.memberships.exists():
+                crm.list_add_members(**kw, contact_list=vip, contacts=[contacts[0].pk, contacts[2].pk])
+            self._once(Campaign.objects.filter(name="Spring renewal"), "a campaign", lambda: crm.campaign_create(
+                **kw, name="Spring renewal", status="planned", starts_on=datetime.date(2026, 3, 1),
+                ends_on=datetime.date(2026, 4, 30), lists=[vip]))
+            deal = self._once(Deal.objects.filter(name="Initrode: 50 seats"), "a deal", lambda: crm.deal_create(
+                **kw, name="Initrode: 50 seats", amount=12500, currency="USD", account=accounts["Initrode Ltd"],
+                contact=contacts[0], owner="alice@acme.example", expected_close=datetime.date(2026, 6, 30)))
+            self._once(Task.objects.filter(title="Send the Initrode proposal"), "a task", lambda: crm.task_create(
+                **kw, title="Send the Initrode proposal", due_date=datetime.date(2026, 5, 15), priority="high",
+                assignee="alice@acme.example", contact=contacts[0], deal=deal))
+            self._once(Activity.objects.filter(subject="Intro call with Ada"), "an activity",
+                       lambda: crm.activity_create(**kw, kind="call", subject="Intro call with Ada",
+                                                   occurred_at=timezone.now().replace(microsecond=0),
+                                                   duration_seconds=420, owner="alice@acme.example",
+                                                   contact=contacts[0], account=accounts["Initrode Ltd"]))
+            self._once(ImportMap.objects.filter(name="Trade-show leads"), "an import map",
+                       lambda: crm.import_map_create(**kw, name="Trade-show leads",
+                                                     description="Badge-scanner export", columns={
+                                                         "Name": {"field": "full_name",
+                                                                  "transforms": ["trim", "split_name"]},
+                                                         "Company": {"field": "account", "transforms": ["trim"]},
+                                                         "E-mail": {"field": "email", "transforms": ["trim", "lower"]},
+                                                         "Phone": {"field": "phone", "transforms": ["trim", "phone"]},
+                                                     }))
+
+    # --- acme: a webhook --------------------------------------------------------------------------
+    def ensure_webhook(self, actor, tenant):
+        from apps.webhooks.models import Subscription
+        from apps.webhooks.services import subscription_create
+
+        # Disabled: the worker would otherwise retry deliveries to a host that does not exist.
+        self._once(Subscription.objects.filter(tenant=tenant, url="https://hooks.acme.example/thirdlane"),
+                   "a webhook subscription", lambda: subscription_create(
+                       actor=actor, tenant=tenant, url="https://hooks.acme.example/thirdlane",
+                       event_types=["config.*", "crm.*"], enabled=False,
+                       description="Demo: point it at your endpoint, then enable it"))
+
+    # --- globex ------------------------------------------------------------------------------------
+    def ensure_globex(self, actor, tenant):
+        from apps.telephony import services as tel
+        from apps.telephony.models import Extension
+
+        with tenant_context(tenant):
+            for number, name in (("2001", "Hank Scorpio"), ("2002", "Frank Grimes")):
+                self._once(Extension.objects.filter(number=number), f"globex extension {number}",
+                           lambda n=number, nm=name: tel.extension_create(actor=actor, tenant=tenant, number=n,
+                                                                          name=nm))
