@@ -61,6 +61,51 @@ class Principal:
     def is_system(self) -> bool:
         return self.scope == Scope.SYSTEM
 
+    def scope_q(self, *, tenant: str | None = None, reseller: str | None = None,
+                organization: str | None = None) -> Q:
+        """The one scope rule: which rows of a model this principal may see.
+
+        Name the paths to what owns a row: ``tenant``, ``reseller``, ``organization`` (a foreign
+        key such as ``"subscription__tenant"``, or an id column such as audit's ``tenant``;
+        ``""`` for the owner's own table). A row is visible when one of its owners is in scope:
+        the system sees everything; a reseller its own rows and those of its tenants and
+        organizations; an organization its member tenants' rows and its own; a tenant its own.
+        Owners are matched by id through subqueries, so an id column works as well as a key.
+        """
+        from apps.tenants.models import Tenant
+
+        def col(path: str) -> str:
+            return "pk" if path == "" else f"{path}_id"
+
+        if self.scope == Scope.SYSTEM:
+            return Q()
+        parts: list[Q] = []
+        if self.scope == Scope.RESELLER and self.reseller_id is not None:
+            if reseller is not None:
+                parts.append(Q(**{col(reseller): self.reseller_id}))
+            if tenant is not None:
+                parts.append(Q(**{f"{col(tenant)}__in": Tenant.objects.filter(reseller_id=self.reseller_id)
+                                  .values("pk")}))
+            if organization is not None:
+                from apps.organizations.models import Organization
+
+                parts.append(Q(**{f"{col(organization)}__in": Organization.objects.filter(
+                    reseller_id=self.reseller_id).values("pk")}))
+        elif self.scope == Scope.ORGANIZATION and self.organization_id is not None:
+            if tenant is not None:
+                parts.append(Q(**{f"{col(tenant)}__in": self.visible_tenants().values("pk")}))
+            if organization is not None:
+                parts.append(Q(**{col(organization): self.organization_id}))
+        elif self.scope == Scope.TENANT and self.tenant_id is not None:
+            if tenant is not None:
+                parts.append(Q(**{col(tenant): self.tenant_id}))
+        if not parts:
+            return Q(pk__in=[])
+        q = parts[0]
+        for part in parts[1:]:
+            q |= part
+        return q
+
     def tenant_filter(self, prefix: str = "") -> Q:
         """A Q object limiting a tenant queryset (or a relation, with ``prefix``) to this scope."""
         p = f"{prefix}__" if prefix else ""

@@ -4,11 +4,12 @@ from django.utils.html import format_html
 
 from django import forms
 
+from apps.accounts.models import Scope
 from apps.tenants import services
 from apps.tenants.models import Reseller, Tenant
 from thirdlane.admin import ResellerOwnedAdminMixin, ScopedModelAdmin, principal_for
-from thirdlane.api.errors import DomainError
 from thirdlane.admin_display import counted
+from thirdlane.api.errors import DomainError
 
 
 @admin.register(Reseller)
@@ -27,6 +28,12 @@ class ResellerAdmin(ScopedModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and principal_for(request).is_system
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not principal_for(request).is_system:
+            fields.append("api_rate_limit")  # the platform sets a reseller's rate limit, not the reseller
+        return fields
 
     @admin.display(description="Tenants", ordering="_tenants")
     def tenant_count(self, obj):
@@ -77,6 +84,9 @@ class TenantAdmin(ResellerOwnedAdminMixin, ScopedModelAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("slug")
+        if principal_for(request).scope in (Scope.TENANT, Scope.ORGANIZATION):
+            # The service refuses these too; read-only here so the form does not offer them.
+            fields += [f for f in services.TENANT_FIELDS - services.TENANT_SELF_FIELDS if f not in fields]
         return fields
 
     @admin.display(description="Status", ordering="status")

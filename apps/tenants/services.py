@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from apps.accounts.models import Scope
 from apps.audit.models import AuditEntry
 from apps.audit.services import snapshot
 from apps.tenants import schemas
@@ -19,6 +20,9 @@ TENANT_FIELDS = {
     "name", "reseller", "max_extensions", "max_dids", "max_queues", "max_trunks", "extension_length",
     "default_region", "timezone", "primary_server", "notes",
 }
+# What a tenant's own credentials may change about their tenant. Everything else (limits, server
+# placement, the number plan, the slug, the reseller) is what the reseller sells and sets.
+TENANT_SELF_FIELDS = {"name", "default_region", "timezone", "notes"}
 
 
 def tenant_payload(tenant: Tenant) -> dict[str, Any]:
@@ -87,6 +91,7 @@ def tenant_update(*, actor, tenant: Tenant, **fields: Any) -> Tenant:
     if unknown:
         raise Invalid(f"Unknown tenant fields: {', '.join(sorted(unknown))}.")
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    _check_tenant_may_change(actor, tenant, fields)
     before = snapshot(tenant)
     new_slug = fields.pop("slug", tenant.slug)
     if new_slug != tenant.slug:
@@ -99,6 +104,27 @@ def tenant_update(*, actor, tenant: Tenant, **fields: Any) -> Tenant:
     record_change(actor=actor, action=AuditEntry.Action.UPDATE, instance=tenant, before=before, tenant=tenant,
                   event_type="tenant.updated", event_data=tenant_payload(tenant))
     return tenant
+
+
+def _check_tenant_may_change(actor, tenant: Tenant, fields: dict[str, Any]) -> None:
+    """Tenant and organization credentials may read their limits, never raise them: a field the
+    reseller owns may be sent back unchanged (a PUT of what was read), not changed."""
+    if actor.scope not in (Scope.TENANT, Scope.ORGANIZATION):
+        return
+    refused = sorted(name for name, value in fields.items()
+                     if name not in TENANT_SELF_FIELDS and _field_value(tenant, name) != _field_value(value, None))
+    if refused:
+        raise DomainError(
+            f"Only the reseller can change: {', '.join(refused)}.", code="permission_denied",
+            errors={name: [{"code": "read_only_field", "message": "Set by the reseller; tenant credentials "
+                                                                  "can read it, not change it."}]
+                    for name in refused})
+
+
+def _field_value(obj, name: str | None):
+    """A comparable value: related objects by primary key."""
+    value = getattr(obj, name) if name else obj
+    return value.pk if hasattr(value, "_meta") else value
 
 
 @transaction.atomic

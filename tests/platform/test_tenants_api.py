@@ -35,7 +35,7 @@ def test_reseller_key_cannot_see_other_resellers_tenant(api, world):
     for method in ("get", "patch", "delete"):
         response = getattr(api("reseller"), method)("/api/tenants/initech/")
         assert response.status_code == 404
-        assert codes(response) == "not_found"
+        assert codes(response) == "tenant_not_found"
 
 
 def test_create_tenant_provisions_a_current_schema_and_emits_one_event(api, world):

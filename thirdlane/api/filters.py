@@ -43,6 +43,16 @@ def class_params(filterset_class) -> frozenset[str]:
     return cached
 
 
+def reject_unknown_params(names, allowed=()) -> None:
+    """400 ``unknown_filter`` naming each query parameter that is not ``allowed``: a misspelt
+    filter must never silently return everything."""
+    unknown = sorted(set(names) - set(allowed) - {"format"})
+    if unknown:
+        raise DomainError(f"Unknown query parameter(s): {', '.join(unknown)}.", code="unknown_filter",
+                          errors={name: [{"code": "unknown_filter", "message": "Not a parameter of this resource."}]
+                                  for name in unknown})
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if getattr(view, "action", None) not in (None, "list") and not getattr(view, "filter_all_actions", False):
@@ -56,11 +66,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         if unknown and filterset_class is not None:
             filterset = self.get_filterset(request, queryset, view)
             unknown = given - allowed_params(view, filterset)
-        if unknown:
-            unknown = sorted(unknown)
-            raise DomainError(f"Unknown query parameter(s): {', '.join(unknown)}.", code="unknown_filter",
-                              errors={name: [{"code": "unknown_filter", "message": "Not a filter of this resource."}]
-                                      for name in unknown})
+        reject_unknown_params(unknown)
         filterset = filterset or self.get_filterset(request, queryset, view)
         if not filterset.is_valid():
             errors = {field: [{"code": "invalid_filter", "message": str(m)} for m in messages]

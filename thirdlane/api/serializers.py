@@ -29,3 +29,43 @@ class ResellerOwnedMixin:
                 and attrs["reseller"].pk != self.instance.reseller_id:
             raise serializers.ValidationError({"reseller": [f"Only system admins can move a {self.owned_noun}."]})
         return attrs
+
+
+def unknown_fields(serializer, data, prefix: str = "") -> list[str]:
+    """Names in ``data`` that ``serializer`` has no field for, nested ones dotted (``members[2].bogus``).
+
+    Read-only fields are known: a client may PUT back what it read. Dict fields and JSON fields
+    take any keys and are not looked into.
+    """
+    if isinstance(serializer, serializers.ListSerializer):
+        if not isinstance(data, list):
+            return []
+        found = []
+        for index, item in enumerate(data):
+            found += unknown_fields(serializer.child, item, f"{prefix}[{index}]")
+        return found
+    if not isinstance(serializer, serializers.Serializer) or not hasattr(data, "keys"):
+        return []
+    fields = serializer.fields
+    found = []
+    for name in data.keys():
+        key = f"{prefix}.{name}" if prefix else str(name)
+        field = fields.get(name)
+        if field is None:
+            found.append(key)
+        elif isinstance(field, (serializers.Serializer, serializers.ListSerializer)):
+            found += unknown_fields(field, data[name], key)
+    return found
+
+
+def reject_unknown_fields(serializer, data) -> None:
+    """400 ``validation_error`` with an ``unknown_field`` error per field the resource does not have:
+    a misspelt field must not be silently dropped."""
+    from rest_framework.exceptions import ValidationError
+
+    unknown = unknown_fields(serializer, data)
+    if unknown:
+        errors: dict = {}
+        for name in unknown:
+            errors[name] = [serializers.ErrorDetail("Not a field of this resource.", code="unknown_field")]
+        raise ValidationError(errors)

@@ -1,17 +1,20 @@
-"""The two base viewsets. Domain viewsets only declare; everything else happens here.
+"""The base viewsets. Domain viewsets only declare; everything else happens here.
 
+``ApiViewSet`` is the root of every API viewset (a test walks the URLconf to keep it so):
+    refuses bodies over ``max_body_bytes`` (413) and NUL characters in query parameters (400),
+    rejects request-body fields the serializer does not have (400 ``unknown_field`` per field),
+    answers 404 with the viewset's ``not_found_code``, paginates any sequence (X-Total-Count, Link).
 ``TenantScopedViewSet`` serves ``/api/<resource>/<tenant>/[<id>/][<action>/]``:
     resolves ``<tenant>``, answers 404 ``tenant_not_found`` when the caller's scope does not
     cover it (never a 403 that would confirm it exists), activates the tenant's schema for the
     request and always resets it, also when the view raised.
-``PlatformViewSet`` serves public-schema resources (``/api/tenants/``, ``/api/api-keys/`` ...)
-    and limits the queryset to the caller's scope with ``scope_queryset``.
+``PlatformViewSet`` / ``ReadOnlyPlatformViewSet`` serve public-schema resources and keep the
+    rows in the caller's scope: declare ``scope_fields`` (the paths to a row's owners, given to
+    ``Principal.scope_q``), or override ``scope_queryset`` where the rule is not ownership.
 
-Both: refuse bodies over ``max_body_bytes`` (413), paginate every list (X-Total-Count, Link),
-and send writes through service functions: a viewset names them with
-``create_service`` / ``update_service`` / ``delete_service`` (called as
-``service(actor=..., [tenant=...,] [instance=...,] **validated_data)``), or leaves them out and
-gets ``thirdlane.services.model_create/update/delete`` with its ``event_prefix``.
+Writes go through the service functions a viewset names: ``create_service``, ``update_service``,
+``delete_service``, called as ``service(actor=..., [tenant=...,] [instance=...,] **validated_data)``.
+A viewset without one does not offer that method.
 """
 from __future__ import annotations
 
@@ -19,16 +22,17 @@ import inspect
 from typing import Any, Callable
 
 from django.conf import settings
-from django.db import connection, models
-from rest_framework import mixins, viewsets
+from django.db import connection
+from django.http import Http404
+from rest_framework import exceptions, mixins, viewsets
 from rest_framework.response import Response
 
 from apps.accounts.principal import Principal
 from apps.tenants.models import Tenant
 from thirdlane.api.errors import DomainError, NotFound
 from thirdlane.api.permissions import principal_of
+from thirdlane.api.serializers import reject_unknown_fields
 from thirdlane.context import tenant_var
-from thirdlane.services import model_create, model_delete, model_update
 
 
 def _static(obj, name: str) -> Callable | None:
@@ -42,25 +46,15 @@ def _static(obj, name: str) -> Callable | None:
     return value
 
 
-def _split_m2m(model: type[models.Model], data: dict[str, Any]) -> tuple[dict, dict]:
-    m2m_names = {f.name for f in model._meta.many_to_many}
-    plain = {k: v for k, v in data.items() if k not in m2m_names}
-    m2m = {k: v for k, v in data.items() if k in m2m_names}
-    return plain, m2m
+class ApiViewSet(viewsets.GenericViewSet):
+    """What every API viewset does, whatever its resource."""
 
-
-class BaseViewSet(viewsets.ModelViewSet):
-    event_prefix: str | None = None
-    event_payload: Callable[[Any], dict] | None = None
-    create_service: Callable | None = None
-    update_service: Callable | None = None
-    delete_service: Callable | None = None
     max_body_bytes: int = settings.API_MAX_BODY_BYTES
     # Extra query parameters a list accepts besides its filters (for StrictFilterBackend).
     extra_query_params: tuple[str, ...] = ()
-    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    # The code of the 404 for an unknown object (``/api/tenants/<unknown>/`` is ``tenant_not_found``).
+    not_found_code = "not_found"
 
-    # --- request set-up -------------------------------------------------------------------
     @property
     def principal(self) -> Principal:
         return principal_of(self.request)
@@ -84,44 +78,30 @@ class BaseViewSet(viewsets.ModelViewSet):
                                       for key in bad})
         super().initial(request, *args, **kwargs)
 
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        if "data" in kwargs:
+            reject_unknown_fields(serializer, kwargs["data"])
+        return serializer
+
+    def body(self, serializer_class, *, instance=None, partial: bool = False, **kwargs):
+        """The request body of a custom action, validated by ``serializer_class`` (unknown fields
+        refused like everywhere else)."""
+        kwargs.setdefault("context", self.get_serializer_context())
+        serializer = serializer_class(instance, data=self.request.data, partial=partial, **kwargs)
+        reject_unknown_fields(serializer, self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(code=self.not_found_code) from None
+
     def service_kwargs(self) -> dict[str, Any]:
         return {"actor": self.principal}
 
-    def _payload(self):
-        return _static(self, "event_payload")
-
-    # --- writes through services ----------------------------------------------------------
-    def perform_create(self, serializer):
-        service = _static(self, "create_service")
-        data = dict(serializer.validated_data)
-        if service:
-            serializer.instance = service(**self.service_kwargs(), **data)
-        else:
-            model = self.get_queryset().model
-            plain, m2m = _split_m2m(model, data)
-            serializer.instance = model_create(**self.generic_kwargs(), model=model, data=plain, m2m=m2m)
-
-    def perform_update(self, serializer):
-        service = _static(self, "update_service")
-        data = dict(serializer.validated_data)
-        if service:
-            serializer.instance = service(**self.service_kwargs(), instance=serializer.instance, **data)
-        else:
-            plain, m2m = _split_m2m(type(serializer.instance), data)
-            serializer.instance = model_update(**self.generic_kwargs(), instance=serializer.instance,
-                                               data=plain, m2m=m2m)
-
-    def perform_destroy(self, instance):
-        service = _static(self, "delete_service")
-        if service:
-            service(**self.service_kwargs(), instance=instance)
-        else:
-            model_delete(**self.generic_kwargs(), instance=instance)
-
-    def generic_kwargs(self) -> dict[str, Any]:
-        return {**self.service_kwargs(), "event_prefix": self.event_prefix, "payload": self._payload()}
-
-    # --- lists of things that are not querysets -------------------------------------------
     def paginated(self, items, serializer_class=None, **serializer_kwargs) -> Response:
         """Paginate any sequence with X-Total-Count and Link, like a queryset list."""
         page = self.paginate_queryset(items)
@@ -131,7 +111,38 @@ class BaseViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(page)
 
 
-class TenantScopedViewSet(BaseViewSet):
+class ServiceWritesMixin:
+    """create/update/destroy call the services the viewset names, and nothing else."""
+
+    create_service: Callable | None = None
+    update_service: Callable | None = None
+    delete_service: Callable | None = None
+
+    def _service(self, name: str) -> Callable:
+        service = _static(self, name)
+        if service is None:
+            raise exceptions.MethodNotAllowed(self.request.method)
+        return service
+
+    def perform_create(self, serializer):
+        service = self._service("create_service")
+        serializer.instance = service(**self.service_kwargs(), **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        service = self._service("update_service")
+        serializer.instance = service(**self.service_kwargs(), instance=serializer.instance,
+                                      **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        self._service("delete_service")(**self.service_kwargs(), instance=instance)
+
+
+class _CrudViewSet(ServiceWritesMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                   mixins.UpdateModelMixin, mixins.DestroyModelMixin, mixins.ListModelMixin, ApiViewSet):
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+
+class TenantScopedViewSet(_CrudViewSet):
     """Base for ``/api/<resource>/<tenant>/`` resources; data lives in the tenant's schema."""
 
     tenant: Tenant
@@ -170,11 +181,16 @@ class TenantScopedViewSet(BaseViewSet):
         return context
 
 
-class PlatformViewSet(BaseViewSet):
-    """Base for public-schema resources; ``scope_queryset`` limits rows to the caller's scope."""
+class PlatformScopeMixin:
+    """Rows of a public-schema resource limited to the caller's scope."""
+
+    # Paths to a row's owners for ``Principal.scope_q``: {"tenant": ..., "reseller": ..., "organization": ...}.
+    scope_fields: dict[str, str] | None = None
 
     def scope_queryset(self, queryset, principal: Principal):
-        raise NotImplementedError(f"{type(self).__name__} must say which rows each scope sees")
+        if self.scope_fields is None:
+            raise NotImplementedError(f"{type(self).__name__} must say which rows each scope sees")
+        return queryset.filter(principal.scope_q(**self.scope_fields))
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -184,18 +200,9 @@ class PlatformViewSet(BaseViewSet):
         return self.scope_queryset(queryset, principal)
 
 
-class ReadOnlyPlatformViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Read-only public resources (audit log, event catalogue) with the same scope rule."""
+class PlatformViewSet(PlatformScopeMixin, _CrudViewSet):
+    """Base for public-schema resources (``/api/tenants/``, ``/api/api-keys/`` ...)."""
 
-    def scope_queryset(self, queryset, principal: Principal):
-        raise NotImplementedError
 
-    @property
-    def principal(self) -> Principal:
-        return principal_of(self.request)
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.principal is None:
-            return queryset.none()
-        return self.scope_queryset(queryset, self.principal)
+class ReadOnlyPlatformViewSet(PlatformScopeMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Read-only public resources (the audit log) with the same scope rule."""

@@ -1,4 +1,3 @@
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -6,7 +5,7 @@ from rest_framework.response import Response
 
 from apps.accounts import services
 from apps.accounts.api.serializers import ApiKeySerializer, IssuedKeySerializer, RotateSerializer
-from apps.accounts.models import ApiKey, Scope
+from apps.accounts.models import ApiKey
 from thirdlane.api.viewsets import PlatformViewSet
 
 
@@ -29,19 +28,11 @@ class ApiKeyViewSet(PlatformViewSet):
     ordering = ("-created_at",)
     http_method_names = ["get", "post", "delete", "head", "options"]
 
-    def scope_queryset(self, queryset, principal):
-        if principal.is_system:
-            return queryset
-        if principal.scope == Scope.RESELLER:
-            return queryset.filter(Q(reseller_id=principal.reseller_id) | Q(tenant__reseller_id=principal.reseller_id)
-                                   | Q(organization__reseller_id=principal.reseller_id))
-        if principal.scope == Scope.ORGANIZATION:
-            return queryset.filter(organization_id=principal.organization_id)
-        return queryset.filter(tenant_id=principal.tenant_id)
+    scope_fields = {"tenant": "tenant", "reseller": "reseller", "organization": "organization"}
 
     @extend_schema(responses={201: IssuedKeySerializer})
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)  # unknown fields refused there
         serializer.is_valid(raise_exception=True)
         issued = services.api_key_create(actor=self.principal, **serializer.validated_data)
         return Response(_with_key(issued, self.get_serializer_context()), status=status.HTTP_201_CREATED)
@@ -60,7 +51,6 @@ class ApiKeyViewSet(PlatformViewSet):
     @extend_schema(request=RotateSerializer, responses={201: IssuedKeySerializer})
     @action(detail=True, methods=["post"])
     def rotate(self, request, pk=None):
-        body = RotateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(RotateSerializer)
         issued = services.api_key_rotate(actor=self.principal, api_key=self.get_object(), grace=body.grace())
         return Response(_with_key(issued, self.get_serializer_context()), status=status.HTTP_201_CREATED)

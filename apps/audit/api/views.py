@@ -1,7 +1,6 @@
 from django_filters import rest_framework as filters
 from rest_framework import serializers
 
-from apps.accounts.models import Scope
 from apps.audit.models import AuditEntry
 from thirdlane.api.viewsets import ReadOnlyPlatformViewSet
 
@@ -35,11 +34,4 @@ class AuditLogViewSet(ReadOnlyPlatformViewSet):
     ordering_fields = ("occurred_at", "id")
     ordering = ("-occurred_at", "-id")
 
-    def scope_queryset(self, queryset, principal):
-        if principal.is_system:
-            return queryset
-        if principal.scope == Scope.RESELLER:
-            return queryset.filter(reseller_id=principal.reseller_id)
-        if principal.scope == Scope.ORGANIZATION:
-            return queryset.filter(tenant_id__in=principal.visible_tenants().values("pk"))
-        return queryset.filter(tenant_id=principal.tenant_id)
+    scope_fields = {"tenant": "tenant", "reseller": "reseller"}

@@ -21,6 +21,7 @@ from apps.crm.models import (
 from apps.crm.phones import PhoneError
 from thirdlane.api.errors import DomainError, Invalid
 from thirdlane.api.parsers import JSONParser
+from thirdlane.api.serializers import reject_unknown_fields
 from thirdlane.api.viewsets import TenantScopedViewSet
 
 
@@ -100,6 +101,7 @@ class ContactViewSet(CrmViewSet):
             fields = {k: v for k, v in data.items() if k != "file"} if hasattr(data, "items") else {}
             upload = request.FILES.get("file") if hasattr(request, "FILES") else None
         body = s.ImportRequestSerializer(data=fields, context=self.get_serializer_context())
+        reject_unknown_fields(body, fields)
         body.is_valid(raise_exception=True)
         args = dict(body.validated_data)
         if upload is None:
@@ -210,8 +212,7 @@ class LeadViewSet(CrmViewSet):
     def convert(self, request, tenant=None, pk=None):
         """Convert the lead into a contact, an account (found by company name or created) and
         optionally a deal."""
-        body = s.LeadConvertSerializer(data=request.data, context=self.get_serializer_context())
-        body.is_valid(raise_exception=True)
+        body = self.body(s.LeadConvertSerializer)
         result = services.lead_convert(actor=self.principal, tenant=self.tenant, lead=self.get_object(),
                                        **body.validated_data)
         return Response(s.LeadConversionSerializer(result, context=self.get_serializer_context()).data)
@@ -238,8 +239,7 @@ class ContactListViewSet(CrmViewSet):
             queryset = Contact.objects.select_related("account").filter(
                 list_memberships__contact_list=contact_list).order_by("last_name", "first_name", "id")
             return self.paginated(queryset, s.ContactLookupSerializer)
-        body = s.ContactIdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(s.ContactIdsSerializer)
         changed = services.list_add_members(actor=self.principal, tenant=self.tenant, contact_list=contact_list,
                                             contacts=body.validated_data["contacts"])
         return Response({"changed": changed, "member_count": contact_list.memberships.count()})
@@ -249,8 +249,7 @@ class ContactListViewSet(CrmViewSet):
     def remove_members(self, request, tenant=None, pk=None):
         """Remove contacts from the list (bulk; not a member is fine)."""
         contact_list = self.get_object()
-        body = s.ContactIdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(s.ContactIdsSerializer)
         changed = services.list_remove_members(actor=self.principal, tenant=self.tenant, contact_list=contact_list,
                                                contacts=body.validated_data["contacts"])
         return Response({"changed": changed, "member_count": contact_list.memberships.count()})
@@ -320,8 +319,7 @@ class CampaignViewSet(CrmViewSet):
             if status:
                 queryset = queryset.filter(status=status)
             return self.paginated(queryset, s.CampaignMemberSerializer)
-        body = s.CampaignAddMembersSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(s.CampaignAddMembersSerializer)
         changed = services.campaign_add_members(actor=self.principal, tenant=self.tenant, campaign=campaign,
                                                 **body.validated_data)
         return Response({"changed": changed, "member_count": campaign.memberships.count()})
@@ -330,8 +328,7 @@ class CampaignViewSet(CrmViewSet):
     @action(detail=True, methods=["post"], url_path="members/remove")
     def remove_members(self, request, tenant=None, pk=None):
         campaign = self.get_object()
-        body = s.ContactIdsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(s.ContactIdsSerializer)
         changed = services.campaign_remove_members(actor=self.principal, tenant=self.tenant, campaign=campaign,
                                                    contacts=body.validated_data["contacts"])
         return Response({"changed": changed, "member_count": campaign.memberships.count()})
@@ -341,8 +338,7 @@ class CampaignViewSet(CrmViewSet):
     def member_status(self, request, tenant=None, pk=None):
         """Set the status (sent, responded, converted, ...) of some members."""
         campaign = self.get_object()
-        body = s.CampaignMemberStatusSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(s.CampaignMemberStatusSerializer)
         changed = services.campaign_set_member_status(actor=self.principal, tenant=self.tenant, campaign=campaign,
                                                       **body.validated_data)
         return Response({"changed": changed, "member_count": campaign.memberships.count()})

@@ -16,6 +16,7 @@ from apps.organizations.models import Organization
 from apps.organizations.selectors import DIRECTORY_TYPES, QUERY_MAX_LENGTH
 from thirdlane.api.errors import DomainError
 from thirdlane.api.permissions import IsAuthenticatedPrincipal
+from thirdlane.api.filters import reject_unknown_params
 from thirdlane.api.viewsets import PlatformViewSet
 
 MEMBER_PATH = r"members/(?P<tenant_slug>[a-z][a-z0-9-]{1,39})"
@@ -89,8 +90,7 @@ class OrganizationViewSet(PlatformViewSet):
         organization = self.get_object()
         if request.method == "GET":
             return self.paginated(self._members(organization), OrganizationMemberSerializer)
-        body = OrganizationMemberSerializer(data=request.data, context=self.get_serializer_context())
-        body.is_valid(raise_exception=True)
+        body = self.body(OrganizationMemberSerializer)
         member = services.organization_member_add(actor=self.principal, organization=organization,
                                                   **body.validated_data)
         return Response(OrganizationMemberSerializer(member, context=self.get_serializer_context()).data,
@@ -110,9 +110,7 @@ class OrganizationViewSet(PlatformViewSet):
         if request.method == "DELETE":
             services.organization_member_remove(actor=self.principal, member=member)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        body = OrganizationMemberUpdateSerializer(member, data=request.data, partial=True,
-                                                  context=self.get_serializer_context())
-        body.is_valid(raise_exception=True)
+        body = self.body(OrganizationMemberUpdateSerializer, instance=member, partial=True)
         member = services.organization_member_update(actor=self.principal, member=member, **body.validated_data)
         return Response(OrganizationMemberSerializer(member, context=self.get_serializer_context()).data)
 
@@ -160,8 +158,4 @@ class OrganizationViewSet(PlatformViewSet):
 
     @staticmethod
     def _refuse_unknown_params(request, allowed: set[str]) -> None:
-        unknown = sorted(set(request.query_params) - allowed - {"format"})
-        if unknown:
-            raise DomainError(f"Unknown query parameter(s): {', '.join(unknown)}.", code="unknown_filter",
-                              errors={name: [{"code": "unknown_filter", "message": "Not a parameter of this list."}]
-                                      for name in unknown})
+        reject_unknown_params(request.query_params, allowed)

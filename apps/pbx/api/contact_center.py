@@ -148,8 +148,7 @@ class ContactCenterAgentViewSet(TenantScopedViewSet):
     @action(detail=True, methods=["post"])
     def pause(self, request, tenant=None, pk=None):
         """Pause the agent in its queues, with an optional reason (AMI QueuePause)."""
-        body = PauseSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(PauseSerializer)
         return self._act(request, "pause", body.validated_data["reason"])
 
     @extend_schema(request=None, responses={202: AgentSummarySerializer})

@@ -21,6 +21,7 @@ from apps.pbx.models import ConfigPush, Location, Server
 from apps.pbx.render import FILES
 from thirdlane.api.errors import DomainError, NotFound
 from thirdlane.api.permissions import IsSystem, SystemWritesOthersRead
+from thirdlane.api.filters import reject_unknown_params
 from thirdlane.api.viewsets import PlatformViewSet
 
 
@@ -83,9 +84,7 @@ class ServerViewSet(PlatformViewSet):
 
         server = self.get_object()
         wanted = request.query_params.get("file")
-        unknown = set(request.query_params) - {"file"}
-        if unknown:
-            raise DomainError(f"Unknown query parameter(s): {', '.join(sorted(unknown))}.", code="unknown_filter")
+        reject_unknown_params(request.query_params, {"file"})
         if wanted is not None and wanted not in FILES:
             raise DomainError(f"file must be one of {', '.join(FILES)}.", code="validation_error", field="file")
         rendered = render_server(server)

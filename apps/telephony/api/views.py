@@ -29,8 +29,7 @@ class ExtensionViewSet(TenantScopedViewSet):
                    responses={201: serializers.ExtensionSerializer(many=True)})
     @action(detail=False, methods=["post"])
     def bulk(self, request, tenant=None):
-        body = serializers.ExtensionBulkSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(serializers.ExtensionBulkSerializer)
         created = services.extension_bulk_create(**self.service_kwargs(), **body.validated_data)
         data = serializers.ExtensionSerializer(created, many=True, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"X-Total-Count": str(len(created))})
@@ -147,8 +146,7 @@ class TimeConditionViewSet(TenantScopedViewSet):
     @extend_schema(request=serializers.OverrideSerializer, responses=serializers.TimeConditionSerializer)
     @action(detail=True, methods=["post"])
     def override(self, request, tenant=None, pk=None):
-        body = serializers.OverrideSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(serializers.OverrideSerializer)
         tc = services.time_condition_set_override(**self.service_kwargs(), instance=self.get_object(),
                                                   mode=body.validated_data["mode"])
         return Response(self.get_serializer(tc).data)

@@ -49,8 +49,8 @@ class TenantViewSet(PlatformViewSet):
     lookup_field = "slug"
     create_service = services.tenant_create
 
-    def scope_queryset(self, queryset, principal):
-        return principal.visible_tenants(queryset)
+    scope_fields = {"tenant": ""}
+    not_found_code = "tenant_not_found"
 
     def perform_update(self, serializer):
         serializer.instance = services.tenant_update(actor=self.principal, tenant=serializer.instance,
@@ -62,8 +62,7 @@ class TenantViewSet(PlatformViewSet):
     @extend_schema(request=SuspendSerializer, responses=TenantSerializer)
     @action(detail=True, methods=["post"])
     def suspend(self, request, slug=None):
-        body = SuspendSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(SuspendSerializer)
         tenant = services.tenant_suspend(actor=self.principal, tenant=self.get_object(), **body.validated_data)
         return Response(TenantSerializer(tenant, context=self.get_serializer_context()).data)
 
@@ -89,7 +88,4 @@ class ResellerViewSet(PlatformViewSet):
     update_service = services.reseller_update
     delete_service = services.reseller_delete
 
-    def scope_queryset(self, queryset, principal):
-        if principal.is_system:
-            return queryset
-        return queryset.filter(pk=principal.reseller_id) if principal.reseller_id else queryset.none()
+    scope_fields = {"reseller": ""}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -26,12 +26,13 @@ from apps.webhooks.api.serializers import (
 from apps.webhooks.models import Delivery, Subscription
 from thirdlane.api.errors import DomainError, NotFound
 from thirdlane.api.permissions import IsAuthenticatedPrincipal, principal_of
-from thirdlane.api.viewsets import PlatformViewSet, TenantScopedViewSet
+from thirdlane.api.filters import reject_unknown_params
+from thirdlane.api.viewsets import ApiViewSet, PlatformViewSet, TenantScopedViewSet
 
 
 # --- the catalogue ---------------------------------------------------------------------------
 
-class WebhookEventViewSet(viewsets.GenericViewSet):
+class WebhookEventViewSet(ApiViewSet):
     """Every event type a webhook can receive: group, description, JSON schema of `data`, example."""
 
     serializer_class = EventTypeSerializer
@@ -46,11 +47,7 @@ class WebhookEventViewSet(viewsets.GenericViewSet):
         OpenApiParameter("system", bool, description="Only the types system webhooks receive."),
     ])
     def list(self, request):
-        unknown = sorted(set(request.query_params) - {"group", "system", "limit", "offset", "format"})
-        if unknown:
-            raise DomainError(f"Unknown query parameter(s): {', '.join(unknown)}.", code="unknown_filter",
-                              errors={n: [{"code": "unknown_filter", "message": "Not a filter of this resource."}]
-                                      for n in unknown})
+        reject_unknown_params(request.query_params, {"group", "system", "limit", "offset"})
         items = sorted(EVENT_TYPES.values(), key=lambda e: e.type)
         group = request.query_params.get("group")
         if group:
@@ -66,7 +63,7 @@ class WebhookEventViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, type=None):
         event = EVENT_TYPES.get(type)
         if event is None:
-            raise NotFound(f"No event type {type!r}.")
+            raise NotFound(f"No event type {type!r}.", code=self.not_found_code)
         return Response(self.get_serializer(event).data)
 
 
@@ -83,8 +80,7 @@ class WebhookActions:
                                "attempt. Logged as a test delivery; never retried.")
     @action(detail=True, methods=["post"])
     def test(self, request, *args, **kwargs):
-        body = TestRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(TestRequestSerializer)
         attempt = services.subscription_test(actor=self.principal, instance=self.get_object(),
                                              event_type=body.validated_data["event_type"])
         return Response(AttemptSerializer(attempt).data)
@@ -94,8 +90,7 @@ class WebhookActions:
                                "`webhook-signature`) during the overlap. The new secret is shown once.")
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, *args, **kwargs):
-        body = RotateRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(RotateRequestSerializer)
         sub = services.subscription_rotate_secret(actor=self.principal, instance=self.get_object(),
                                                   **body.validated_data)
         return Response({"secret": sub.secret, "previous_secret_expires_at": sub.previous_secret_expires_at})
@@ -105,8 +100,7 @@ class WebhookActions:
                                "failed deliveries.")
     @action(detail=True, methods=["post"])
     def recover(self, request, *args, **kwargs):
-        body = RecoverRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.body(RecoverRequestSerializer)
         counts = services.subscription_recover(actor=self.principal, instance=self.get_object(),
                                                **body.validated_data)
         return Response(counts, status=202)
@@ -172,12 +166,7 @@ class SystemWebhookViewSet(WebhookActions, PlatformViewSet):
     update_service = services.subscription_update
     delete_service = services.subscription_delete
 
-    def scope_queryset(self, queryset, principal):
-        if principal.is_system:
-            return queryset
-        if principal.scope == Scope.RESELLER:
-            return queryset.filter(reseller_id=principal.reseller_id)
-        return queryset.none()
+    scope_fields = {"reseller": "reseller"}
 
     def perform_create(self, serializer):
         serializer.instance = services.subscription_create(
@@ -259,5 +248,5 @@ class SystemDeliveryViewSet(DeliveryLog, PlatformViewSet):
         return queryset  # already limited through subscriptions()
 
     def subscriptions(self):
-        return SystemWebhookViewSet.scope_queryset(self, Subscription.objects.filter(kind=Subscription.Kind.SYSTEM),
-                                                   self.principal)
+        return Subscription.objects.filter(kind=Subscription.Kind.SYSTEM).filter(
+            self.principal.scope_q(**SystemWebhookViewSet.scope_fields))
