@@ -316,6 +316,11 @@ def postprocess(result, generator, request, public):
                 if code == "429":
                     responses[code]["headers"]["Retry-After"] = _RETRY_AFTER
             operation["responses"] = dict(sorted(responses.items()))
+    health = result.get("paths", {}).get("/api/health/", {}).get("get")
+    if health and "200" in health["responses"]:
+        # The same body, when the database or Redis does not answer.
+        health["responses"]["503"] = {**health["responses"]["200"],
+                                      "description": "The database or Redis does not answer (status `error`)."}
     result["tags"] = [{"name": name, "description": tags[name]} for name in sorted(tags)]
     _strict_request_bodies(result, schemas)
     for name in [n for n in schemas if n.startswith("Paginated") and n.endswith("List")]:

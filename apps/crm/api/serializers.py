@@ -59,7 +59,7 @@ class ContactSerializer(CrmSerializer):
     email = email_field()
     other_email = email_field()
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all(), required=False, allow_null=True)
-    account_name = serializers.CharField(source="account.name", read_only=True, default=None)
+    account_name = serializers.CharField(source="account.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Contact

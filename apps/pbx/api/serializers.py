@@ -21,7 +21,7 @@ class ServerSerializer(serializers.ModelSerializer):
                                        style={"input_type": "password"},
                                        help_text="Write-only. Omit (or send empty) to keep the stored secret.")
     ami_secret_set = serializers.SerializerMethodField()
-    tenant_count = serializers.IntegerField(read_only=True, help_text="Tenants whose primary server this is.")
+    tenant_count = serializers.SerializerMethodField(help_text="Tenants whose primary server this is.")
 
     class Meta:
         model = Server
@@ -33,6 +33,12 @@ class ServerSerializer(serializers.ModelSerializer):
 
     def get_ami_secret_set(self, server) -> bool:
         return bool(server.ami_secret)
+
+    def get_tenant_count(self, server) -> int:
+        # Lists annotate it; a server just created or updated is not annotated (the answer to a
+        # write still has every documented field).
+        count = getattr(server, "tenant_count", None)
+        return server.tenants.count() if count is None else count
 
 
 class ServerSummarySerializer(serializers.ModelSerializer):
