@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.db.models import Count, Q
 
+from thirdlane.ratelimit.admin_login import ThrottledLoginSiteMixin
+
 
 def _principal(request):
     from apps.accounts.principal import Principal
@@ -18,7 +20,7 @@ def _principal(request):
     return Principal.for_user(request.user)
 
 
-class PortalAdminSite(admin.AdminSite):
+class PortalAdminSite(ThrottledLoginSiteMixin, admin.AdminSite):
     site_header = "Thirdlane portal"
     site_title = "Thirdlane portal"
     index_title = "Dashboard"
@@ -48,7 +50,7 @@ class PortalAdminSite(admin.AdminSite):
         return super().index(request, extra_context)
 
 
-class TenantAdminSite(admin.AdminSite):
+class TenantAdminSite(ThrottledLoginSiteMixin, admin.AdminSite):
     site_header = "Thirdlane portal"
     index_template = "admin/tenant_index.html"
 

@@ -102,6 +102,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "thirdlane.middleware.RequestIdMiddleware",
+    "thirdlane.ratelimit.middleware.RateLimitHeadersMiddleware",
     "thirdlane.middleware.SchemaResetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -181,6 +182,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["thirdlane.api.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["thirdlane.ratelimit.throttle.ApiRateThrottle"],
     "EXCEPTION_HANDLER": "thirdlane.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "thirdlane.api.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -190,6 +192,21 @@ API_PAGE_MAX_LIMIT = 1000
 API_KEY_ROTATION_GRACE = timedelta(hours=env_int("API_KEY_ROTATION_GRACE_HOURS", 24))
 # last_used_at is written at most this often per key, so reads do not turn into writes.
 API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+# --- Rate limits (thirdlane.ratelimit; docs/api.md "Rate limits") -------------------------
+# Kept in Redis, shared by every web worker. Keys (ApiKey.rate_limit) and resellers
+# (Reseller.api_rate_limit) can override the per-credential and per-tenant defaults.
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+RATE_LIMIT_PER_CREDENTIAL = env_int("RATE_LIMIT_PER_CREDENTIAL", 1200)  # requests per window
+RATE_LIMIT_PER_TENANT = env_int("RATE_LIMIT_PER_TENANT", 2400)
+RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60)  # seconds
+RATE_LIMIT_REDIS_URL = env("RATE_LIMIT_REDIS_URL", "")  # empty: REDIS_URL
+# Failed sign-ins (HTTP Basic and the admin) before further attempts wait out the window.
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 10)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 30)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 300)  # seconds
+# Reverse proxies in front of the web process that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Thirdlane portal API",

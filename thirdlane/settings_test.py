@@ -3,6 +3,12 @@ consume a developer's queued tasks), fast password hashing and plain-text logs."
 import os
 
 os.environ.setdefault("LOG_FORMAT", "text")
+# Rate limits stay on (every API test goes through them) but far above what any test sends;
+# tests/platform/test_rate_limit.py sets small ones (its gunicorn workers through the environment,
+# which wins over these defaults).
+for _name, _value in {"RATE_LIMIT_PER_CREDENTIAL": "1000000", "RATE_LIMIT_PER_TENANT": "1000000",
+                      "LOGIN_FAILURES_PER_USERNAME": "1000000", "LOGIN_FAILURES_PER_IP": "1000000"}.items():
+    os.environ.setdefault(_name, _value)
 
 from thirdlane.settings import *  # noqa: E402,F401,F403
 from thirdlane.settings import env  # noqa: E402

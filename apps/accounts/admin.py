@@ -64,7 +64,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
-        fields = ("name", "scope", "reseller", "tenant", "organization", "read_only", "expires_at")
+        fields = ("name", "scope", "reseller", "tenant", "organization", "read_only", "rate_limit", "expires_at")
 
 
 @admin.register(ApiKey)
@@ -87,6 +87,8 @@ class ApiKeyAdmin(ScopedModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         principal = principal_for(request)
+        if principal.scope not in (Scope.SYSTEM, Scope.RESELLER):
+            form.base_fields.pop("rate_limit", None)  # the service refuses it from tenant credentials
         if not principal.is_system:
             for name in ("reseller", "tenant"):
                 if name in form.base_fields:
@@ -116,7 +118,7 @@ class ApiKeyAdmin(ScopedModelAdmin):
             issued = services.api_key_create(
                 actor=principal_for(request), name=data["name"], scope=data["scope"], reseller=data.get("reseller"),
                 tenant=data.get("tenant"), organization=data.get("organization"), read_only=data.get("read_only", False),
-                expires_at=data.get("expires_at"))
+                expires_at=data.get("expires_at"), rate_limit=data.get("rate_limit"))
         except DomainError as exc:
             self.message_user(request, f"Key not created: {exc.detail}", level=messages.ERROR)
             return

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -59,6 +60,9 @@ class ApiKey(models.Model):
     organization = models.ForeignKey("organizations.Organization", null=True, blank=True,
                                      on_delete=models.CASCADE, related_name="api_keys")
     read_only = models.BooleanField(default=False)
+    rate_limit = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Requests per minute for this key; empty for the reseller's or the platform default.")
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -44,7 +44,8 @@ def _check_grant(actor, *, scope: str, reseller, tenant, organization, read_only
 
 @transaction.atomic
 def api_key_create(*, actor, name: str, scope: str, reseller=None, tenant=None, organization=None,
-                   read_only: bool = False, expires_at: datetime | None = None) -> IssuedKey:
+                   read_only: bool = False, expires_at: datetime | None = None,
+                   rate_limit: int | None = None) -> IssuedKey:
     if scope == Scope.SYSTEM:
         reseller = tenant = organization = None
     elif scope == Scope.RESELLER:
@@ -64,10 +65,14 @@ def api_key_create(*, actor, name: str, scope: str, reseller=None, tenant=None, 
     if expires_at is not None and expires_at <= timezone.now():
         raise Invalid("The expiry must be in the future.", field="expires_at")
     _check_grant(actor, scope=scope, reseller=reseller, tenant=tenant, organization=organization, read_only=read_only)
+    if rate_limit is not None and actor.scope not in (Scope.SYSTEM, Scope.RESELLER):
+        # Rate limits are the platform's and the reseller's to sell, like a tenant's quotas.
+        raise DomainError("Only a system or reseller credential can set a key's rate limit.",
+                          code="permission_denied", field="rate_limit")
     key, prefix, key_hash = keys.generate()
     api_key = ApiKey.objects.create(
         name=name, prefix=prefix, key_hash=key_hash, scope=scope, reseller=reseller, tenant=tenant,
-        organization=organization, read_only=read_only, expires_at=expires_at,
+        organization=organization, read_only=read_only, expires_at=expires_at, rate_limit=rate_limit,
         created_by=actor.user if getattr(actor, "user", None) else None,
     )
     record_change(actor=actor, action=AuditEntry.Action.CREATE, instance=api_key, tenant=tenant,
@@ -91,7 +96,7 @@ def api_key_rotate(*, actor, api_key: ApiKey, grace: timedelta | None = None) ->
     replacement = ApiKey.objects.create(
         name=api_key.name, prefix=prefix, key_hash=key_hash, scope=api_key.scope, reseller=api_key.reseller,
         tenant=api_key.tenant, organization=api_key.organization, read_only=api_key.read_only,
-        expires_at=api_key.expires_at, rotated_from=api_key,
+        rate_limit=api_key.rate_limit, expires_at=api_key.expires_at, rotated_from=api_key,
         created_by=actor.user if getattr(actor, "user", None) else None,
     )
     cutoff = timezone.now() + grace

@@ -24,6 +24,10 @@ class Reseller(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     contact_email = models.EmailField(blank=True)
     max_tenants = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for no limit.")
+    api_rate_limit = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="API requests per minute for each credential and each tenant of this reseller; "
+                  "empty for the platform default.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

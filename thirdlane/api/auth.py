@@ -18,6 +18,7 @@ from apps.accounts.models import ApiKey
 from apps.accounts.principal import Principal
 from apps.accounts.services import api_key_touch
 from thirdlane.context import actor_var
+from thirdlane.ratelimit import login as login_throttle
 
 
 class KeyUser:
@@ -115,16 +116,24 @@ class BasicAuthentication(authentication.BasicAuthentication):
         return user, principal
 
     def authenticate_credentials(self, userid, password, request=None):
+        # Throttled per user name and address before anything is looked up (429 rate_limited).
+        ip = login_throttle.client_ip(request) if request is not None else "unknown"
+        wait = login_throttle.blocked_for(userid, ip)
+        if wait:
+            raise exceptions.Throttled(wait, detail=login_throttle.message(wait))
         User = get_user_model()
         user = User.objects.select_related("tenant").filter(username=userid).first()
         if user is None or not user.is_active:
             User().set_password(password)  # same cost either way: no user enumeration by timing
+            login_throttle.record_failure(userid, ip)
             raise _failed("The user name or password is wrong.", "invalid_credentials")
         token = _verified.token(user, password)
         if not _verified.check(token):
             if not user.check_password(password):
+                login_throttle.record_failure(userid, ip)
                 raise _failed("The user name or password is wrong.", "invalid_credentials")
             _verified.add(_verified.token(user, password))
+            login_throttle.record_success(userid)
         return user, None
 
 

@@ -21,7 +21,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiKey
         fields = ("id", "name", "key_prefix", "scope", "reseller", "tenant", "organization", "read_only",
-                  "expires_at", "last_used_at", "revoked_at", "rotated_from", "state", "created_at")
+                  "rate_limit", "expires_at", "last_used_at", "revoked_at", "rotated_from", "state", "created_at")
         read_only_fields = ("last_used_at", "revoked_at", "created_at")
         extra_kwargs = {"scope": {"choices": Scope.choices}}
 
