@@ -6,14 +6,17 @@ the same service functions (or, for plain objects, the same audit and outbox hel
 """
 from __future__ import annotations
 
+import inspect
+from typing import Callable
+
 from django.contrib import admin, messages
 from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
 
 from apps.accounts.principal import Principal
-from apps.audit.models import AuditEntry
 from apps.audit.services import snapshot
 from thirdlane.api.errors import DomainError
-from thirdlane.services import protected_delete, record_change
+from thirdlane.services import delete, record_created, record_updated
 
 
 def principal_for(request) -> Principal:
@@ -23,18 +26,28 @@ def principal_for(request) -> Principal:
 class ScopedAdminMixin:
     """Permissions from the user's role, rows from the user's scope.
 
-    ``scope_queryset(qs, principal)`` limits rows (override); ``system_only`` hides a model from
-    everyone but system admins; ``event_prefix`` makes plain saves emit lifecycle events.
+    Rows: ``scope_fields`` names the paths to a row's owners for ``Principal.scope_q`` (the rule
+    the API uses too); override ``scope_queryset`` where the rule is not ownership. Tenant-schema
+    models need neither: the schema is the scope. ``system_only`` hides a model from everyone but
+    system admins; ``event_prefix`` makes plain saves emit lifecycle events.
     """
 
     system_only = False
     event_prefix: str | None = None
+    scope_fields: dict[str, str] | None = None
 
     def scope_queryset(self, queryset, principal: Principal):
-        return queryset
+        if self.scope_fields is None:
+            return queryset
+        return queryset.filter(principal.scope_q(**self.scope_fields))
 
     def get_queryset(self, request):
         return self.scope_queryset(super().get_queryset(request), principal_for(request))
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index with "doesn't exist"; an object outside the user's scope
+        # is simply not found, like in the API.
+        raise Http404(f"No {opts.verbose_name} with id {object_id!r}.")
 
     def _allowed(self, request, write: bool) -> bool:
         user = request.user
@@ -60,7 +73,14 @@ class ScopedAdminMixin:
     def has_delete_permission(self, request, obj=None):
         return self._allowed(request, write=True)
 
-    # --- audited writes ---------------------------------------------------------------------
+    # --- writes through the services ------------------------------------------------------
+    # The same functions the API calls (``create_service(actor=, [tenant=,] **fields)``,
+    # ``update_service(actor=, instance=, **changed)``, ``delete_service(actor=, instance=)``).
+    # A model without services (users, groups) is saved by the form and audited here.
+    create_service: Callable | None = None
+    update_service: Callable | None = None
+    delete_service: Callable | None = None
+
     def audit_tenant(self, request, obj):
         """The tenant an object belongs to, for audit and events (tenant admin: the current one)."""
         return getattr(request, "tenant", None)
@@ -68,36 +88,67 @@ class ScopedAdminMixin:
     def event_payload(self, obj) -> dict:
         return {"id": obj.pk}
 
+    def _declared(self, name: str) -> Callable | None:
+        value = inspect.getattr_static(self, name, None)
+        return value.__func__ if isinstance(value, staticmethod) else value
+
+    def service_kwargs(self, request) -> dict:
+        tenant = getattr(request, "tenant", None)
+        return {"actor": principal_for(request), **({"tenant": tenant} if tenant is not None else {})}
+
+    def service_fields(self, form, change: bool) -> dict:
+        """The form's model fields (only the changed ones on an update)."""
+        names = {f.name for f in form._meta.model._meta.get_fields() if f.concrete}
+        return {k: v for k, v in form.cleaned_data.items()
+                if k in names and k != "id" and (not change or k in form.changed_data)}
+
     def save_model(self, request, obj, form, change):
+        create, update = self._declared("create_service"), self._declared("update_service")
+        if create is not None and update is not None:
+            fields = self.service_fields(form, change)
+            if change:
+                saved = update(**self.service_kwargs(request), instance=type(obj).objects.get(pk=obj.pk), **fields)
+            else:
+                saved = create(**self.service_kwargs(request), **fields)
+            obj.pk, obj._state.adding, obj._state.db = saved.pk, False, saved._state.db
+            return
         before = snapshot(type(obj).objects.filter(pk=obj.pk).first()) if change and obj.pk else None
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            verb = "updated" if change else "created"
-            record_change(
-                actor=principal_for(request), action=AuditEntry.Action.UPDATE if change else AuditEntry.Action.CREATE,
-                instance=obj, before=before, tenant=self.audit_tenant(request, obj),
-                event_type=f"{self.event_prefix}.{verb}" if self.event_prefix else None,
-                event_data=self.event_payload(obj) if self.event_prefix else None,
-            )
+            record = record_updated if change else record_created
+            kwargs = {"before": before} if change else {}
+            record(actor=principal_for(request), instance=obj, tenant=self.audit_tenant(request, obj),
+                   prefix=self.event_prefix, payload=self.event_payload(obj) if self.event_prefix else None,
+                   **kwargs)
 
     def delete_model(self, request, obj):
-        before = snapshot(obj)
-        payload = self.event_payload(obj) if self.event_prefix else None
-        pk = obj.pk
+        service = self._declared("delete_service")
         try:
             with transaction.atomic():
-                protected_delete(obj)
-                obj.pk = pk
-                record_change(actor=principal_for(request), action=AuditEntry.Action.DELETE, instance=obj,
-                              before=before, tenant=self.audit_tenant(request, obj),
-                              event_type=f"{self.event_prefix}.deleted" if self.event_prefix else None,
-                              event_data=payload)
+                if service is not None:
+                    service(**self.service_kwargs(request), instance=obj)
+                else:
+                    delete(actor=principal_for(request), instance=obj, tenant=self.audit_tenant(request, obj),
+                           prefix=self.event_prefix,
+                           payload=self.event_payload(obj) if self.event_prefix else None)
         except DomainError as exc:
             self.message_user(request, exc.detail, level=messages.ERROR)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # a service refused what the form let through: nothing was saved
+            self.message_user(request, "Not saved: " + error_text(exc), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def error_text(exc: DomainError) -> str:
+    details = [f"{field}: {item['message']}" for field, items in (exc.errors or {}).items() for item in items]
+    return exc.detail + (" (" + "; ".join(details) + ")" if details and len(details) > 1 else "")
 
 
 class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):

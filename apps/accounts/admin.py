@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Q
 from django.utils.html import format_html
 
 from apps.accounts import services
@@ -10,14 +9,6 @@ from apps.tenants.models import Reseller, Tenant
 from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.admin_display import short_datetime
 from thirdlane.api.errors import DomainError
-
-
-def _scope_filter(principal) -> Q:
-    if principal.is_system:
-        return Q()
-    if principal.scope == Scope.RESELLER:
-        return Q(reseller_id=principal.reseller_id) | Q(tenant__reseller_id=principal.reseller_id)
-    return Q(tenant_id=principal.tenant_id)
 
 
 @admin.register(User)
@@ -39,8 +30,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     def last_seen(self, obj):
         return short_datetime(obj.last_login)
 
-    def scope_queryset(self, queryset, principal):
-        return queryset.filter(_scope_filter(principal))
+    scope_fields = {"tenant": "tenant", "reseller": "reseller"}
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -78,8 +68,7 @@ class ApiKeyAdmin(ScopedModelAdmin):
     autocomplete_fields = ("reseller", "tenant")
     actions = ("rotate_keys", "revoke_keys")
 
-    def scope_queryset(self, queryset, principal):
-        return queryset.filter(_scope_filter(principal))
+    scope_fields = {"tenant": "tenant", "reseller": "reseller", "organization": "organization"}
 
     def has_change_permission(self, request, obj=None):
         return False if obj is not None else super().has_change_permission(request, obj)

@@ -30,6 +30,12 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # One scope per user: a user with both would be a tenant in the API and a reseller in
+            # the admin. A reseller's staff who also work on one tenant get two accounts.
+            models.CheckConstraint(name="user_one_scope",
+                                   condition=models.Q(reseller__isnull=True) | models.Q(tenant__isnull=True)),
+        ]
 
     @property
     def scope(self) -> str:

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db.models import Q
 from django.utils.html import format_html
 
 from apps.audit.models import AuditEntry
@@ -49,12 +48,7 @@ class AuditEntryAdmin(ScopedModelAdmin):
     def object(self, obj):
         return format_html("{} {}", model_label(obj.object_type), truncated(obj.object_repr or obj.object_id, "24em"))
 
-    def scope_queryset(self, queryset, principal):
-        if principal.is_system:
-            return queryset
-        if principal.reseller_id:
-            return queryset.filter(Q(reseller_id=principal.reseller_id))
-        return queryset.filter(tenant_id=principal.tenant_id)
+    scope_fields = {"tenant": "tenant", "reseller": "reseller"}
 
     def has_add_permission(self, request, *args):
         return False

@@ -53,6 +53,24 @@ def audit_record(*, actor, action: str, instance: models.Model | None = None, ob
                  object_id: str = "", object_repr: str = "", before: dict | None = None,
                  after: dict | None = None, tenant=None, reseller_id: int | None = None,
                  verb: str = "", source: str = AuditEntry.Source.API) -> AuditEntry:
+    entry = audit_entry(actor=actor, action=action, instance=instance, object_type=object_type, object_id=object_id,
+                        object_repr=object_repr, before=before, after=after, tenant=tenant, reseller_id=reseller_id,
+                        verb=verb, source=source)
+    entry.save()
+    return entry
+
+
+def audit_record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Write entries made by ``audit_entry`` with one INSERT (bulk services)."""
+    return AuditEntry.objects.bulk_create(entries, batch_size=500)
+
+
+def audit_entry(*, actor, action: str, instance: models.Model | None = None, object_type: str = "",
+                object_id: str = "", object_repr: str = "", before: dict | None = None,
+                after: dict | None = None, tenant=None, reseller_id: int | None = None,
+                verb: str = "", source: str = AuditEntry.Source.API) -> AuditEntry:
+    """An unsaved audit entry: who (``actor``), what (``instance`` or the object_* fields), the
+    change (an update keeps only the changed keys), whose (``tenant`` or ``reseller_id``)."""
     if instance is not None:
         object_type = object_type or instance._meta.label_lower
         object_id = object_id or str(instance.pk or "")
@@ -61,7 +79,7 @@ def audit_record(*, actor, action: str, instance: models.Model | None = None, ob
         before, after = diff(before, after)
     if tenant is not None:
         reseller_id = reseller_id or tenant.reseller_id
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor_type=getattr(actor, "kind", "system"), actor_id=getattr(actor, "id", None),
         actor_label=getattr(actor, "label", "system")[:150],
         reseller_id=reseller_id, tenant_id=tenant.pk if tenant is not None else None,

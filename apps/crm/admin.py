@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from apps.crm import customfields, imports, services
-from apps.crm.importer.engine import neutralise
+from thirdlane.csvsafe import neutralise
 from apps.crm.importer.mapping import CONTACT_FIELDS
 from apps.crm.models import (
     Account, Activity, Campaign, CampaignMember, Contact, ContactList, CustomField, Deal, DealStage, ImportJob,
@@ -114,20 +114,30 @@ class CrmAdmin(ScopedModelAdmin):
             if change:  # the form holds the full set: send removals explicitly
                 for name in (type(obj).objects.get(pk=obj.pk).custom or {}):
                     data["custom"].setdefault(name, None)
-        try:
-            if change:
-                fresh = type(obj).objects.get(pk=obj.pk)
-                saved = services._save(self.spec, actor=actor, tenant=tenant, data=data, instance=fresh)
-            else:
-                saved = services._save(self.spec, actor=actor, tenant=tenant, data=data)
-            obj.pk = saved.pk
-            obj.custom = getattr(saved, "custom", None)
-        except DomainError as exc:
-            self.message_user(request, exc.detail, level=messages.ERROR)
+        for name in m2m & set(self.spec.m2m):  # the service sets them (save_related does not)
+            if name in form.cleaned_data and (not change or name in form.changed_data):
+                data[name] = list(form.cleaned_data[name])
+        # A DomainError rolls the whole save back and shows as a message (ScopedAdminMixin.changeform_view).
+        if change:
+            fresh = type(obj).objects.get(pk=obj.pk)
+            saved = self._service("update")(actor=actor, tenant=tenant, instance=fresh, **data)
+        else:
+            saved = self._service("create")(actor=actor, tenant=tenant, **data)
+        obj.pk = saved.pk
+        obj.custom = getattr(saved, "custom", None)
+
+    def _service(self, verb: str):
+        """The same ``<object>_<verb>`` service function the API calls."""
+        return getattr(services, f"{self.spec.noun}_{verb}")
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+        # no form.save_m2m(): many-to-many fields went to the service with the other fields
 
     def delete_model(self, request, obj):
         try:
-            services._delete(self.spec, actor=principal_for(request), tenant=request.tenant, instance=obj)
+            self._service("delete")(actor=principal_for(request), tenant=request.tenant, instance=obj)
         except DomainError as exc:
             self.message_user(request, exc.detail, level=messages.ERROR)
 
@@ -223,6 +233,19 @@ class ContactListAdmin(CrmAdmin):
     search_fields = ("name",)
     inlines = (ListMembershipInline,)
 
+    def save_formset(self, request, form, formset, change):
+        """Membership rows through the list services (audit and ``crm.list.members_*`` events)."""
+        contact_list = form.instance
+        current = set(contact_list.memberships.values_list("contact_id", flat=True))
+        wanted = {f.cleaned_data["contact"].pk for f in formset.forms
+                  if f.cleaned_data.get("contact") and not f.cleaned_data.get("DELETE")}
+        kwargs = {"actor": principal_for(request), "tenant": request.tenant, "contact_list": contact_list}
+        if wanted - current:
+            services.list_add_members(**kwargs, contacts=sorted(wanted - current))
+        if current - wanted:
+            services.list_remove_members(**kwargs, contacts=sorted(current - wanted))
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
 
 @admin.register(CustomField, site=tenant_admin_site)
 class CustomFieldAdmin(CrmAdmin):
@@ -231,12 +254,6 @@ class CustomFieldAdmin(CrmAdmin):
     list_display = ("label", "name", "object_type", "field_type", "required", "unique", "position")
     list_filter = ("object_type", "field_type", "required", "unique")
     search_fields = ("name", "label")
-
-    def delete_model(self, request, obj):
-        try:
-            services.custom_field_delete(actor=principal_for(request), tenant=request.tenant, instance=obj)
-        except DomainError as exc:
-            self.message_user(request, exc.detail, level=messages.ERROR)
 
 
 @admin.register(Activity, site=tenant_admin_site)

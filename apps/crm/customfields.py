@@ -205,19 +205,3 @@ def clean_custom(*, object_type: str, model, values: dict | None, instance=None,
             else "invalid_custom_field"
         raise DomainError("Invalid custom field values: " + ", ".join(sorted(errors)) + ".", code=code, errors=errors)
     return result
-
-
-def json_schema(field: CustomField) -> dict:
-    """The JSON schema of one field's value (for the OpenAPI document and the field catalogue)."""
-    base: dict = {
-        FT.TEXT: {"type": "string", "maxLength": 1000},
-        FT.NUMBER: {"type": "number"},
-        FT.DATE: {"type": "string", "format": "date"},
-        FT.BOOLEAN: {"type": "boolean"},
-        FT.CHOICE: {"type": "string", "enum": list(field.choices)},
-        FT.MULTI_CHOICE: {"type": "array", "items": {"type": "string", "enum": list(field.choices)}},
-        FT.URL: {"type": "string", "format": "uri"},
-        FT.EMAIL: {"type": "string", "format": "email"},
-        FT.PHONE: {"type": "string", "description": "E.164"},
-    }[field.field_type]
-    return {**base, "title": field.label}

@@ -26,7 +26,8 @@ from apps.crm.importer.source import iter_stored, iter_upload, store_chunks
 from apps.crm.models import Account, Contact, ImportJob, ImportMap
 from thirdlane.api.errors import Conflict, DomainError
 from thirdlane.context import current_request_id, request_id_var
-from thirdlane.services import record_change
+from thirdlane.csvsafe import neutralise
+from thirdlane.services import delete, record_change
 
 logger = logging.getLogger(__name__)
 
@@ -383,11 +384,7 @@ def import_undo(*, actor, tenant, job: ImportJob) -> ImportJob:
 def import_delete(*, actor, tenant, instance: ImportJob) -> None:
     if instance.status in (ImportJob.Status.RUNNING,):
         raise Conflict("A running import cannot be deleted.", code="import_not_undoable")
-    before = snapshot(instance)
-    pk = instance.pk
-    instance.delete()
-    instance.pk = pk
-    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=instance, before=before, tenant=tenant)
+    delete(actor=actor, instance=instance, tenant=tenant)
 
 
 # --- error CSV -----------------------------------------------------------------------------------
@@ -416,7 +413,7 @@ def error_rows(job: ImportJob) -> Iterator[str]:
     if header is None:
         return
     header = [h.lstrip("\ufeff") for h in header]
-    writer.writerow(["row", "level", "errors", *map(engine.neutralise, header)])
+    writer.writerow(["row", "level", "errors", *map(neutralise, header)])
     yield flush()
     if not issues:
         return
@@ -427,7 +424,7 @@ def error_rows(job: ImportJob) -> Iterator[str]:
             row_no += 1
             if row_no in issues:
                 level, message = issues[row_no]
-                writer.writerow([row_no, level, engine.neutralise(message), *map(engine.neutralise, cells)])
+                writer.writerow([row_no, level, neutralise(message), *map(neutralise, cells)])
                 yield flush()
             if row_no >= last:
                 break

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from apps.crm.models import (
 )
 from apps.crm.phones import PhoneError, to_e164
 from thirdlane.api.errors import Conflict, DomainError, Invalid
-from thirdlane.services import protected_delete, record_change
+from thirdlane.services import clean, delete, record_change, record_created, record_updated, save
 
 
 def payload(instance: models.Model) -> dict:
@@ -71,18 +70,6 @@ def _check_unique(spec: Spec, instance: models.Model) -> None:
                            field=name)
 
 
-def _full_clean(instance: models.Model) -> None:
-    try:
-        instance.full_clean(validate_unique=True, validate_constraints=True)
-    except ValidationError as exc:
-        codes = {e.code for errs in getattr(exc, "error_dict", {}).values() for e in errs}
-        if codes & {"unique", "unique_together"} or (codes == {None} and "__all__" in exc.error_dict):
-            errors = {f: [{"code": "duplicate", "message": " ".join(e.messages)} for e in errs]
-                      for f, errs in exc.error_dict.items()}
-            raise Conflict("An object with this identity already exists.", code="duplicate", errors=errors) from None
-        raise
-
-
 @transaction.atomic
 def _save(spec: Spec, *, actor, tenant, data: dict[str, Any], instance: models.Model | None = None,
           event: bool = True) -> models.Model:
@@ -102,26 +89,23 @@ def _save(spec: Spec, *, actor, tenant, data: dict[str, Any], instance: models.M
             region=_region(tenant), partial=not creating)
     if spec.clean:
         spec.clean(data, instance)
-    _check_unique(spec, instance)  # before full_clean: it names the field and the other object
-    _full_clean(instance)
-    instance.save()
+    _check_unique(spec, instance)  # before clean: it names the field and the other object
+    clean(instance, unique=True)
+    save(instance)
     for name, values in m2m.items():
         getattr(instance, name).set(values)
-    verb = "created" if creating else "updated"
-    record_change(actor=actor, action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,
-                  instance=instance, before=before, tenant=tenant,
-                  event_type=f"crm.{spec.noun}.{verb}" if event else None, event_data=payload(instance))
+    prefix = f"crm.{spec.noun}" if event else None
+    if creating:
+        record_created(actor=actor, instance=instance, tenant=tenant, prefix=prefix, payload=payload(instance))
+    else:
+        record_updated(actor=actor, instance=instance, before=before, tenant=tenant, prefix=prefix,
+                       payload=payload(instance))
     return instance
 
 
 @transaction.atomic
 def _delete(spec: Spec, *, actor, tenant, instance: models.Model) -> None:
-    before = snapshot(instance)
-    pk = instance.pk
-    protected_delete(instance)
-    instance.pk = pk
-    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=instance, before=before, tenant=tenant,
-                  event_type=f"crm.{spec.noun}.deleted", event_data=before)
+    delete(actor=actor, instance=instance, tenant=tenant, prefix=f"crm.{spec.noun}")
 
 
 # --- cross-object rules -------------------------------------------------------------------------
@@ -183,30 +167,122 @@ DEAL_STAGE = Spec(DealStage, "deal_stage")
 IMPORT_MAP = Spec(ImportMap, "import_map")
 
 
-def _crud(spec: Spec):
-    def create(*, actor, tenant, **data) -> models.Model:
-        return _save(spec, actor=actor, tenant=tenant, data=data)
-
-    def update(*, actor, tenant, instance, **data) -> models.Model:
-        return _save(spec, actor=actor, tenant=tenant, data=data, instance=instance)
-
-    def delete(*, actor, tenant, instance) -> None:
-        _delete(spec, actor=actor, tenant=tenant, instance=instance)
-
-    return create, update, delete
+# --- one create/update/delete per object, all through _save/_delete ---------------------------------
+# Fields are the object's (see its serializer); custom fields go in ``custom``.
+def contact_create(*, actor, tenant, **fields: Any) -> Contact:
+    return _save(CONTACT, actor=actor, tenant=tenant, data=fields)
 
 
-contact_create, contact_update, contact_delete = _crud(CONTACT)
-account_create, account_update, account_delete = _crud(ACCOUNT)
-lead_create, lead_update, lead_delete = _crud(LEAD)
-list_create, list_update, list_delete = _crud(LIST)
-custom_field_create, custom_field_update, _custom_field_delete = _crud(CUSTOM_FIELD)
-activity_create, activity_update, activity_delete = _crud(ACTIVITY)
-task_create, task_update, task_delete = _crud(TASK)
-campaign_create, campaign_update, campaign_delete = _crud(CAMPAIGN)
-deal_create_plain, deal_update, deal_delete = _crud(DEAL)
-deal_stage_create, deal_stage_update, deal_stage_delete = _crud(DEAL_STAGE)
-import_map_create_plain, import_map_update_plain, import_map_delete = _crud(IMPORT_MAP)
+def contact_update(*, actor, tenant, instance: Contact, **fields: Any) -> Contact:
+    return _save(CONTACT, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def contact_delete(*, actor, tenant, instance: Contact) -> None:
+    _delete(CONTACT, actor=actor, tenant=tenant, instance=instance)
+
+
+def account_create(*, actor, tenant, **fields: Any) -> Account:
+    return _save(ACCOUNT, actor=actor, tenant=tenant, data=fields)
+
+
+def account_update(*, actor, tenant, instance: Account, **fields: Any) -> Account:
+    return _save(ACCOUNT, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def account_delete(*, actor, tenant, instance: Account) -> None:
+    _delete(ACCOUNT, actor=actor, tenant=tenant, instance=instance)
+
+
+def lead_create(*, actor, tenant, **fields: Any) -> Lead:
+    return _save(LEAD, actor=actor, tenant=tenant, data=fields)
+
+
+def lead_update(*, actor, tenant, instance: Lead, **fields: Any) -> Lead:
+    return _save(LEAD, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def lead_delete(*, actor, tenant, instance: Lead) -> None:
+    _delete(LEAD, actor=actor, tenant=tenant, instance=instance)
+
+
+def list_create(*, actor, tenant, **fields: Any) -> ContactList:
+    return _save(LIST, actor=actor, tenant=tenant, data=fields)
+
+
+def list_update(*, actor, tenant, instance: ContactList, **fields: Any) -> ContactList:
+    return _save(LIST, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def list_delete(*, actor, tenant, instance: ContactList) -> None:
+    _delete(LIST, actor=actor, tenant=tenant, instance=instance)
+
+
+def custom_field_create(*, actor, tenant, **fields: Any) -> CustomField:
+    return _save(CUSTOM_FIELD, actor=actor, tenant=tenant, data=fields)
+
+
+def custom_field_update(*, actor, tenant, instance: CustomField, **fields: Any) -> CustomField:
+    return _save(CUSTOM_FIELD, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def activity_create(*, actor, tenant, **fields: Any) -> Activity:
+    return _save(ACTIVITY, actor=actor, tenant=tenant, data=fields)
+
+
+def activity_update(*, actor, tenant, instance: Activity, **fields: Any) -> Activity:
+    return _save(ACTIVITY, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def activity_delete(*, actor, tenant, instance: Activity) -> None:
+    _delete(ACTIVITY, actor=actor, tenant=tenant, instance=instance)
+
+
+def task_create(*, actor, tenant, **fields: Any) -> Task:
+    return _save(TASK, actor=actor, tenant=tenant, data=fields)
+
+
+def task_update(*, actor, tenant, instance: Task, **fields: Any) -> Task:
+    return _save(TASK, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def task_delete(*, actor, tenant, instance: Task) -> None:
+    _delete(TASK, actor=actor, tenant=tenant, instance=instance)
+
+
+def campaign_create(*, actor, tenant, **fields: Any) -> Campaign:
+    return _save(CAMPAIGN, actor=actor, tenant=tenant, data=fields)
+
+
+def campaign_update(*, actor, tenant, instance: Campaign, **fields: Any) -> Campaign:
+    return _save(CAMPAIGN, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def campaign_delete(*, actor, tenant, instance: Campaign) -> None:
+    _delete(CAMPAIGN, actor=actor, tenant=tenant, instance=instance)
+
+
+def deal_update(*, actor, tenant, instance: Deal, **fields: Any) -> Deal:
+    return _save(DEAL, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def deal_delete(*, actor, tenant, instance: Deal) -> None:
+    _delete(DEAL, actor=actor, tenant=tenant, instance=instance)
+
+
+def deal_stage_create(*, actor, tenant, **fields: Any) -> DealStage:
+    return _save(DEAL_STAGE, actor=actor, tenant=tenant, data=fields)
+
+
+def deal_stage_update(*, actor, tenant, instance: DealStage, **fields: Any) -> DealStage:
+    return _save(DEAL_STAGE, actor=actor, tenant=tenant, data=fields, instance=instance)
+
+
+def deal_stage_delete(*, actor, tenant, instance: DealStage) -> None:
+    _delete(DEAL_STAGE, actor=actor, tenant=tenant, instance=instance)
+
+
+def import_map_delete(*, actor, tenant, instance: ImportMap) -> None:
+    _delete(IMPORT_MAP, actor=actor, tenant=tenant, instance=instance)
 
 
 @transaction.atomic
@@ -238,7 +314,7 @@ def deal_create(*, actor, tenant, **data) -> Deal:
         with transaction.atomic():
             ensure_pipeline()
         data["stage"] = DealStage.objects.order_by("position", "id").first()
-    return deal_create_plain(actor=actor, tenant=tenant, **data)
+    return _save(DEAL, actor=actor, tenant=tenant, data=data)
 
 
 # --- import maps ---------------------------------------------------------------------------------
@@ -256,12 +332,12 @@ def _check_map(data: dict, instance: ImportMap | None) -> None:
 
 def import_map_create(*, actor, tenant, **data) -> ImportMap:
     _check_map(data, None)
-    return import_map_create_plain(actor=actor, tenant=tenant, **data)
+    return _save(IMPORT_MAP, actor=actor, tenant=tenant, data=data)
 
 
 def import_map_update(*, actor, tenant, instance: ImportMap, **data) -> ImportMap:
     _check_map(data, instance)
-    return import_map_update_plain(actor=actor, tenant=tenant, instance=instance, **data)
+    return _save(IMPORT_MAP, actor=actor, tenant=tenant, data=data, instance=instance)
 
 
 # --- lists ---------------------------------------------------------------------------------------

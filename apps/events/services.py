@@ -30,6 +30,9 @@ def _run_hooks() -> None:
             logger.warning("outbox nudge failed; the sweep will deliver", exc_info=True)
 
 
+_run_hooks._outbox_nudge = True  # how emit_events finds its own pending on-commit callback
+
+
 def emit_event(*, type: str, data: dict[str, Any], tenant=None, tenant_id: int | None = None,
                tenant_slug: str = "", reseller_id: int | None = None, system: bool | None = None,
                request_id: str | None = None) -> OutboxEvent:
@@ -38,6 +41,14 @@ def emit_event(*, type: str, data: dict[str, Any], tenant=None, tenant_id: int |
     Must be called inside ``transaction.atomic`` (services are): an event exists only if the
     change it describes committed. ``system`` defaults to the event type's registration.
     """
+    return emit_events(type=type, data=[data], tenant=tenant, tenant_id=tenant_id, tenant_slug=tenant_slug,
+                       reseller_id=reseller_id, system=system, request_id=request_id)[0]
+
+
+def emit_events(*, type: str, data: list[dict[str, Any]], tenant=None, tenant_id: int | None = None,
+                tenant_slug: str = "", reseller_id: int | None = None, system: bool | None = None,
+                request_id: str | None = None) -> list[OutboxEvent]:
+    """``emit_event`` for many events of one type and owner, written with one INSERT."""
     event_type = EVENT_TYPES.get(type)
     if event_type is None:
         raise ValueError(f"unknown event type {type!r}: register it in the app's event_types module")
@@ -46,16 +57,14 @@ def emit_event(*, type: str, data: dict[str, Any], tenant=None, tenant_id: int |
         raise RuntimeError("emit_event must run inside transaction.atomic (the change's own transaction)")
     if tenant is not None:
         tenant_id, tenant_slug, reseller_id = tenant.pk, tenant.slug, tenant.reseller_id
-    row = OutboxEvent.objects.create(
-        type=type, data=data, tenant_id=tenant_id, tenant_slug=tenant_slug or "", reseller_id=reseller_id,
-        system=event_type.system if system is None else system,
-        request_id=request_id or current_request_id() or "", occurred_at=timezone.now(),
-    )
+    now = timezone.now()
+    request_id = request_id or current_request_id() or ""
+    rows = [OutboxEvent(type=type, data=item, tenant_id=tenant_id, tenant_slug=tenant_slug or "",
+                        reseller_id=reseller_id, system=event_type.system if system is None else system,
+                        request_id=request_id, occurred_at=now) for item in data]
+    rows = rows[:1] and OutboxEvent.objects.bulk_create(rows, batch_size=500)
     # One nudge per transaction: look for ours among the pending on-commit callbacks (Django
     # drops those of a rolled-back savepoint, so this stays right under nested atomics).
-    if not any(getattr(item[1], "_outbox_nudge", False) for item in conn.run_on_commit):
+    if rows and not any(getattr(item[1], "_outbox_nudge", False) for item in conn.run_on_commit):
         transaction.on_commit(_run_hooks)
-    return row
-
-
-_run_hooks._outbox_nudge = True  # type: ignore[attr-defined]
+    return rows

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from django.apps import apps as django_apps
 from django.db import ProgrammingError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Q, Count, F
 
 from apps.organizations import prepared
 from apps.organizations.models import Organization, OrganizationMember
@@ -353,16 +353,11 @@ def organizations_for(principal, queryset=None, *, member_reads: bool = False):
     from apps.accounts.models import Scope
 
     queryset = queryset if queryset is not None else Organization.objects.all()
-    if principal.scope == Scope.SYSTEM:
-        return queryset
-    if principal.scope == Scope.RESELLER:
-        return queryset.filter(reseller_id=principal.reseller_id)
-    if principal.scope == Scope.ORGANIZATION:
-        return queryset.filter(pk=principal.organization_id)
+    visible = principal.scope_q(reseller="reseller", organization="")
     if member_reads and principal.scope == Scope.TENANT and principal.tenant_id:
         # A member reads its own organization: the directory is shared by its sites.
-        return queryset.filter(members__tenant_id=principal.tenant_id)
-    return queryset.none()
+        visible |= Q(members__tenant_id=principal.tenant_id)
+    return queryset.filter(visible)
 
 
 def with_member_count(queryset):

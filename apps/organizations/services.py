@@ -17,7 +17,7 @@ from apps.audit.services import snapshot
 from apps.organizations.models import Organization, OrganizationMember
 from apps.tenants.models import Reseller, Tenant
 from thirdlane.api.errors import Conflict, DomainError, InUse, Invalid
-from thirdlane.services import record_change
+from thirdlane.services import check_fields, delete, record_change
 
 ORGANIZATION_FIELDS = {"name", "slug", "reseller", "description"}
 MEMBER_FIELDS = {"site_code", "location", "address", "timezone"}
@@ -153,12 +153,8 @@ def organization_delete(*, actor, instance: Organization) -> None:
         member.organization = organization
         _remove(actor=actor, member=member)
     payload = organization_payload(organization, member_count=0)
-    before = snapshot(organization)
-    pk = organization.pk
-    organization.delete()
-    organization.pk = pk
-    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=organization, before=before,
-                  reseller_id=payload["reseller"]["id"], event_type="organization.deleted", event_data=payload)
+    delete(actor=actor, instance=organization, reseller_id=payload["reseller"]["id"], prefix="organization",
+           payload=payload)
 
 
 # --- members -------------------------------------------------------------------------------------
@@ -180,9 +176,7 @@ def organization_member_add(*, actor, organization: Organization, tenant: Tenant
 
 @transaction.atomic
 def organization_member_update(*, actor, member: OrganizationMember, **fields: Any) -> OrganizationMember:
-    unknown = set(fields) - MEMBER_FIELDS
-    if unknown:
-        raise Invalid(f"Unknown member fields: {', '.join(sorted(unknown))}.")
+    check_fields(fields, MEMBER_FIELDS)
     Organization.objects.select_for_update().filter(pk=member.organization_id).first()
     member = (OrganizationMember.objects.select_related("organization__reseller", "tenant", "location")
               .get(pk=member.pk))
@@ -212,13 +206,9 @@ def _save_member(member: OrganizationMember) -> None:
 
 
 def _remove(*, actor, member: OrganizationMember) -> None:
-    payload = member_payload(member)
-    before = snapshot(member)
-    pk = member.pk
-    member.delete()  # only the membership row: the tenant and its schema stay
-    member.pk = pk
-    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=member, before=before,
-                  tenant=member.tenant, event_type="organization.member.removed", event_data=payload)
+    # Only the membership row: the tenant and its schema stay.
+    delete(actor=actor, instance=member, tenant=member.tenant, event_type="organization.member.removed",
+           payload=member_payload(member))
 
 
 @transaction.atomic

@@ -9,13 +9,11 @@ from apps.pbx.models import ConfigPush, Location, Server
 from apps.tenants.models import Tenant
 from thirdlane.admin import ScopedModelAdmin, principal_for
 from thirdlane.admin_display import short_datetime, truncated
-from thirdlane.api.errors import DomainError
 
 
 @admin.register(Location)
 class LocationAdmin(ScopedModelAdmin):
     system_only = True
-    event_prefix = "location"
     list_display = ("name", "code", "timezone", "server_count", "description")
     search_fields = ("name", "code")
     prepopulated_fields = {"code": ("name",)}
@@ -27,14 +25,9 @@ class LocationAdmin(ScopedModelAdmin):
     def server_count(self, obj):
         return obj._servers
 
-    def event_payload(self, obj):
-        return services.location_payload(obj)
-
-    def delete_model(self, request, obj):
-        try:
-            services.location_delete(actor=principal_for(request), instance=obj)
-        except DomainError as exc:
-            self.message_user(request, exc.detail, level=messages.ERROR)
+    create_service = services.location_create
+    update_service = services.location_update
+    delete_service = services.location_delete
 
 
 class ServerForm(forms.ModelForm):
@@ -94,8 +87,10 @@ class HostedTenantInline(admin.TabularInline):
 @admin.register(Server)
 class ServerAdmin(ScopedModelAdmin):
     system_only = True
-    event_prefix = "server"
     form = ServerForm
+    create_service = services.server_create
+    update_service = services.server_update
+    delete_service = services.server_delete
     list_display = ("name", "host", "sip_address", "location", "role", "is_active", "tenant_count", "last_push")
     list_filter = ("role", "location", "is_active")
     search_fields = ("name", "host", "sip_address")
@@ -112,9 +107,6 @@ class ServerAdmin(ScopedModelAdmin):
 
     def scope_queryset(self, queryset, principal):
         return queryset.annotate(_tenants=Count("tenants"))
-
-    def event_payload(self, obj):
-        return services.server_payload(obj)
 
     @admin.display(description="Tenants", ordering="_tenants")
     def tenant_count(self, obj):
@@ -138,12 +130,6 @@ class ServerAdmin(ScopedModelAdmin):
               ", ".join(p.files_changed or []) or "-", p.error[:120] or "") for p in pushes))
         return format_html("<table><tr><th>queued</th><th>status</th><th>progress</th><th>files changed</th>"
                            "<th>error</th></tr>{}</table>", rows)
-
-    def delete_model(self, request, obj):
-        try:
-            services.server_delete(actor=principal_for(request), instance=obj)
-        except DomainError as exc:
-            self.message_user(request, exc.detail, level=messages.ERROR)
 
     @admin.action(description="Push configuration (render, write, reload)")
     def push_config(self, request, queryset):

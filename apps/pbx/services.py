@@ -18,7 +18,7 @@ from apps.pbx import validators
 from apps.pbx.models import ConfigPush, Location, Server
 from thirdlane.api.errors import Conflict, InUse, Invalid
 from thirdlane.context import current_request_id
-from thirdlane.services import protected_delete, record_change
+from thirdlane.services import check_fields, delete, record_change
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +40,6 @@ def location_payload(location: Location) -> dict[str, Any]:
     return {"id": location.pk, "code": location.code, "name": location.name, "timezone": location.timezone}
 
 
-def _check_fields(data: dict, allowed: set[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.")
-
-
 def _clean_server(server: Server) -> None:
     errors: dict[str, list] = {}
     checks = [("name", validators.validate_server_name), ("host", validators.validate_host),
@@ -65,7 +59,7 @@ def _clean_server(server: Server) -> None:
 
 @transaction.atomic
 def server_create(*, actor, **data: Any) -> Server:
-    _check_fields(data, SERVER_FIELDS)
+    check_fields(data, SERVER_FIELDS)
     server = Server(**data)
     _clean_server(server)
     server.save()
@@ -76,7 +70,7 @@ def server_create(*, actor, **data: Any) -> Server:
 
 @transaction.atomic
 def server_update(*, actor, instance: Server, **data: Any) -> Server:
-    _check_fields(data, SERVER_FIELDS)
+    check_fields(data, SERVER_FIELDS)
     server = Server.objects.select_for_update().get(pk=instance.pk)
     before = snapshot(server)
     if not data.get("ami_secret"):
@@ -96,16 +90,12 @@ def server_delete(*, actor, instance: Server) -> None:
     if hosted:
         raise InUse(f"Server {instance.name} is the primary server of: {', '.join(hosted)}. Move them first.",
                     extra={"used_by": [f"tenant {slug}" for slug in hosted]})
-    before, payload, pk = snapshot(instance), server_payload(instance), instance.pk
-    protected_delete(instance)
-    instance.pk = pk
-    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=instance, before=before,
-                  event_type="server.deleted", event_data=payload)
+    delete(actor=actor, instance=instance, prefix="server", payload=server_payload(instance))
 
 
 @transaction.atomic
 def location_create(*, actor, **data: Any) -> Location:
-    _check_fields(data, LOCATION_FIELDS)
+    check_fields(data, LOCATION_FIELDS)
     location = Location(**data)
     _clean_location(location)
     location.save()
@@ -116,7 +106,7 @@ def location_create(*, actor, **data: Any) -> Location:
 
 @transaction.atomic
 def location_update(*, actor, instance: Location, **data: Any) -> Location:
-    _check_fields(data, LOCATION_FIELDS)
+    check_fields(data, LOCATION_FIELDS)
     location = Location.objects.select_for_update().get(pk=instance.pk)
     before = snapshot(location)
     for key, value in data.items():
@@ -140,11 +130,7 @@ def location_delete(*, actor, instance: Location) -> None:
         f"{count} extension(s) of tenant {slug}" for slug, count in sorted(extensions.items())]
     if used_by:
         raise InUse(f"Location {instance.code} is still used by: {', '.join(used_by[:20])}.", extra={"used_by": used_by})
-    before, payload, pk = snapshot(instance), location_payload(instance), instance.pk
-    protected_delete(instance)
-    instance.pk = pk
-    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=instance, before=before,
-                  event_type="location.deleted", event_data=payload)
+    delete(actor=actor, instance=instance, prefix="location", payload=location_payload(instance))
 
 
 def _clean_location(location: Location) -> None:

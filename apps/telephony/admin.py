@@ -7,29 +7,21 @@ catch (a race, a limit) is shown as an error message and nothing is saved.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import connection
-from django.http import HttpResponseRedirect
 from import_export.admin import ImportExportMixin
 
-from apps.audit.services import snapshot
 from apps.telephony import services
 from apps.telephony.models import (
     Agent, Did, Extension, HolidayRange, Ivr, IvrOption, OutboundRoute, OutboundRouteTrunk, Queue, QueueMember,
     Schedule, TimeCondition, Trunk, WeeklyRange,
 )
 from apps.telephony.resources import DidResource, ExtensionResource
-from apps.telephony.services.common import record_updated
 from apps.telephony.validators import validate_destination
 from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.admin_display import counted, short_datetime
 from thirdlane.admin_sites import tenant_admin_site
 from thirdlane.api.errors import DomainError
-
-
-def _error_text(exc: DomainError) -> str:
-    details = [f"{field}: {item['message']}" for field, items in (exc.errors or {}).items() for item in items]
-    return exc.detail + (" (" + "; ".join(details) + ")" if details and len(details) > 1 else "")
 
 
 class DestinationForm(forms.ModelForm):
@@ -76,6 +68,10 @@ class TelephonyAdmin(ScopedModelAdmin):
     def _service(self, verb: str):
         return getattr(services, f"{self.noun}_{verb}")
 
+    def _declared(self, name: str):
+        # ``<noun>_create/update/delete``: the API's functions, named after the admin's noun.
+        return self._service(name.removesuffix("_service"))
+
     def service_data(self, form) -> dict:
         data, model = {}, self.model
         columns = {}
@@ -90,9 +86,34 @@ class TelephonyAdmin(ScopedModelAdmin):
                 data[name] = value
         return data
 
+    # Inline rows are a field of the parent's service (``members``, ``options`` ...): the inline
+    # model -> (service field, function turning one inline form's cleaned data into a row).
+    inline_fields: dict = {}
+
     def save_model(self, request, obj, form, change):
+        if not self.inlines:
+            self._save(request, obj, form, change, {})
+        # else: saved with its inline rows in save_related, in one service call (one audit entry,
+        # one event, the service's validation of the rows)
+
+    def save_related(self, request, form, formsets, change):
+        if not self.inlines:
+            return super().save_related(request, form, formsets, change)
+        rows = {}
+        for formset in formsets:
+            # The admin's change message reads these; the service, not formset.save(), wrote the rows.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if change and not formset.has_changed():
+                continue  # untouched rows are left as they are
+            field, row = self.inline_fields[formset.model]
+            kept = [f.cleaned_data for f in formset.forms
+                    if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            rows[field] = [row(data) for data in kept]
+        self._save(request, form.instance, form, change, rows)
+
+    def _save(self, request, obj, form, change, rows: dict) -> None:
         kwargs = {"actor": principal_for(request), "tenant": request.tenant}
-        data = self.service_data(form)
+        data = {**self.service_data(form), **rows}
         if change:
             saved = self._service("update")(**kwargs, instance=type(obj).objects.get(pk=obj.pk), **data)
         else:
@@ -101,35 +122,6 @@ class TelephonyAdmin(ScopedModelAdmin):
         obj._state.adding = False
         obj._state.db = saved._state.db
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if any(formset.has_changed() for formset in formsets):
-            # Inline rows (members, options, ranges, trunks) changed: one more event with the final state.
-            obj = type(form.instance).objects.get(pk=form.instance.pk)
-            payload = getattr(services, f"{self.payload_name}_payload")(obj)
-            record_updated(actor=principal_for(request), tenant=request.tenant, instance=obj,
-                           before=snapshot(obj), prefix=f"config.{self.noun}", payload=payload)
-
-    @property
-    def payload_name(self) -> str:
-        return {"outbound_route": "route"}.get(self.noun, self.noun)
-
-    def delete_model(self, request, obj):
-        try:
-            self._service("delete")(actor=principal_for(request), tenant=request.tenant, instance=obj)
-        except DomainError as exc:
-            self.message_user(request, _error_text(exc), level=messages.ERROR)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:  # the whole save was rolled back
-            self.message_user(request, "Not saved: " + _error_text(exc), level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 class Inline(ScopedAdminMixin, admin.TabularInline):
@@ -251,10 +243,28 @@ class RouteTrunkInline(Inline):
     ordering = ("order",)
 
 
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
+def _destination_row(model, data: dict) -> dict:
+    """An inline form's destination columns as the service's destination object."""
+    [ref] = model.destination_refs
+    t, i, n = ref.columns()
+    return {"type": data.get(t) or "", "id": data.get(i), "number": data.get(n) or ""}
+
+
 @admin.register(OutboundRoute, site=tenant_admin_site)
 class OutboundRouteAdmin(TelephonyAdmin):
     noun = "outbound_route"
     inlines = [RouteTrunkInline]
+    inline_fields = {OutboundRouteTrunk: ("trunks", lambda d: {"trunk": _pk(d["trunk"]), "order": d.get("order") or 0})}
+
+    def _save(self, request, obj, form, change, rows):
+        if "trunks" in rows:  # the service takes the trunks in the order the rows give
+            rows["trunks"] = [row["trunk"] for row in sorted(rows["trunks"], key=lambda row: row["order"])]
+        super()._save(request, obj, form, change, rows)
+
     list_display = ("name", "priority", "patterns", "is_emergency", "enabled")
     list_filter = ("is_emergency", "enabled")
     search_fields = ("name",)
@@ -265,26 +275,6 @@ class OutboundRouteAdmin(TelephonyAdmin):
     def patterns(self, obj):
         return ", ".join(obj.dial_patterns)
 
-    def save_model(self, request, obj, form, change):
-        # Trunks come from the inline; the service needs the current ones on create.
-        data = self.service_data(form)
-        kwargs = {"actor": principal_for(request), "tenant": request.tenant}
-        if change:
-            saved = services.outbound_route_update(**kwargs, instance=OutboundRoute.objects.get(pk=obj.pk), **data)
-        else:
-            trunks = [f.cleaned_data["trunk"] for fs in self._formsets for f in fs.forms
-                      if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("trunk")]
-            saved = services.outbound_route_create(**kwargs, trunks=trunks, **data)
-            OutboundRouteTrunk.objects.filter(route=saved).delete()  # the inline writes them, in its order
-        obj.pk, obj._state.adding = saved.pk, False
-
-    def save_formset(self, request, form, formset, change):
-        formset.save()
-
-    def _create_formsets(self, request, obj, change):
-        formsets, instances = super()._create_formsets(request, obj, change)
-        self._formsets = formsets
-        return formsets, instances
 
 
 # --- queues and agents -------------------------------------------------------------------------
@@ -298,6 +288,9 @@ class QueueMemberInline(Inline):
 class QueueAdmin(TelephonyAdmin):
     noun = "queue"
     inlines = [QueueMemberInline]
+    inline_fields = {QueueMember: ("members", lambda d: {"extension": _pk(d.get("extension")),
+                                                         "agent": _pk(d.get("agent")),
+                                                         "penalty": d.get("penalty") or 0})}
     list_display = ("number", "name", "strategy", "ring_timeout", "max_wait", "member_count")
     list_filter = ("strategy",)
     search_fields = ("number", "name")
@@ -339,6 +332,8 @@ class IvrOptionInline(Inline):
 class IvrAdmin(TelephonyAdmin):
     noun = "ivr"
     inlines = [IvrOptionInline]
+    inline_fields = {IvrOption: ("options", lambda d: {"digit": d.get("digit"),
+                                                       "dest": _destination_row(IvrOption, d)})}
     list_display = ("name", "number", "direct_dial", "timeout", "repeat_count")
     list_filter = ("direct_dial",)
     search_fields = ("name", "number")
@@ -359,6 +354,10 @@ class HolidayRangeInline(Inline):
 class ScheduleAdmin(TelephonyAdmin):
     noun = "schedule"
     inlines = [WeeklyRangeInline, HolidayRangeInline]
+    inline_fields = {
+        WeeklyRange: ("weekly_ranges", lambda d: {k: d.get(k) for k in ("day_of_week", "start_time", "end_time")}),
+        HolidayRange: ("holidays", lambda d: {k: d.get(k) for k in ("name", "start_date", "end_date")}),
+    }
     list_display = ("name", "timezone", "description")
     search_fields = ("name", "description")
     list_filter = ("timezone",)

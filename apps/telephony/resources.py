@@ -17,22 +17,8 @@ from apps.telephony import services
 from apps.telephony.models import Did, Extension
 from apps.telephony.validators import normalize_e164
 from thirdlane.api.errors import DomainError
+from thirdlane.csvsafe import neutralise, unneutralise
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (OWASP CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")  # e.g. an E.164 number: shown, never evaluated
-
-
-def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
-
-
-def unneutralise(value):
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START):
-        return value[1:]
-    return value
 
 
 class CodecsWidget(widgets.Widget):

@@ -18,10 +18,14 @@ class ResellerAdmin(ScopedModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "slug", "contact_email")
     prepopulated_fields = {"slug": ("name",)}
+    create_service = services.reseller_create
+    update_service = services.reseller_update
+    delete_service = services.reseller_delete
+
+    scope_fields = {"reseller": ""}
 
     def scope_queryset(self, queryset, principal):
-        queryset = queryset.annotate(_tenants=Count("tenants"))
-        return queryset if principal.is_system else queryset.filter(pk=principal.reseller_id)
+        return super().scope_queryset(queryset.annotate(_tenants=Count("tenants")), principal)
 
     def has_add_permission(self, request, *args):
         return super().has_add_permission(request) and principal_for(request).is_system
@@ -77,8 +81,7 @@ class TenantAdmin(ResellerOwnedAdminMixin, ScopedModelAdmin):
         ("Notes", {"fields": ("notes", "created_at", "updated_at")}),
     )
 
-    def scope_queryset(self, queryset, principal):
-        return principal.visible_tenants(queryset)
+    scope_fields = {"tenant": ""}
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -12,7 +12,7 @@ from apps.audit.services import snapshot
 from apps.tenants import schemas
 from apps.tenants.models import RESERVED_SLUGS, Reseller, Tenant
 from thirdlane.api.errors import Conflict, DomainError, Invalid
-from thirdlane.services import model_create, model_delete, model_update, record_change
+from thirdlane.services import delete, model_create, model_update, record_change
 
 logger = logging.getLogger(__name__)
 
@@ -174,13 +174,17 @@ def tenant_delete(*, actor, tenant: Tenant) -> None:
 
 # --- resellers ---------------------------------------------------------------------------------
 
-def reseller_create(*, actor, **data: Any) -> Reseller:
-    return model_create(actor=actor, model=Reseller, data=data)
+RESELLER_FIELDS = {"name", "slug", "contact_email", "max_tenants", "is_active", "api_rate_limit"}
 
 
-def reseller_update(*, actor, instance: Reseller, **data: Any) -> Reseller:
-    return model_update(actor=actor, instance=instance, data=data)
+def reseller_create(*, actor, **fields: Any) -> Reseller:
+    return model_create(actor=actor, model=Reseller, data=fields, allowed=RESELLER_FIELDS)
 
 
+def reseller_update(*, actor, instance: Reseller, **fields: Any) -> Reseller:
+    return model_update(actor=actor, instance=instance, data=fields, allowed=RESELLER_FIELDS)
+
+
+@transaction.atomic
 def reseller_delete(*, actor, instance: Reseller) -> None:
-    model_delete(actor=actor, instance=instance)
+    delete(actor=actor, instance=instance)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.html import format_html
 
 from apps.webhooks import services
@@ -19,15 +18,10 @@ from thirdlane.admin_display import short_date, short_datetime, truncated
 from thirdlane.api.errors import DomainError
 
 
-def _subscription_scope(principal, prefix: str = "") -> Q:
+def _owners(prefix: str = "") -> dict[str, str]:
+    """A subscription is owned by its tenant or its reseller (``Principal.scope_q`` paths)."""
     p = f"{prefix}__" if prefix else ""
-    if principal.is_system:
-        return Q()
-    if principal.reseller_id:
-        return Q(**{f"{p}tenant__reseller_id": principal.reseller_id}) | Q(**{f"{p}reseller_id": principal.reseller_id})
-    if principal.tenant_id:
-        return Q(**{f"{p}tenant_id": principal.tenant_id})
-    return Q(pk__in=[])
+    return {"tenant": f"{p}tenant", "reseller": f"{p}reseller"}
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -107,8 +101,7 @@ class SubscriptionAdmin(ScopedModelAdmin):
                        "created_at", "updated_at", "deliveries_link")
     actions = ("send_test", "rotate_secrets", "enable", "disable")
 
-    def scope_queryset(self, queryset, principal):
-        return queryset.filter(_subscription_scope(principal))
+    scope_fields = _owners()
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -248,8 +241,7 @@ class DeliveryAdmin(ScopedModelAdmin):
     actions = ("resend",)
     date_hierarchy = "created_at"
 
-    def scope_queryset(self, queryset, principal):
-        return queryset.filter(_subscription_scope(principal, "subscription"))
+    scope_fields = _owners("subscription")
 
     def has_add_permission(self, request, *args):
         return False
@@ -286,8 +278,7 @@ class AttemptAdmin(ScopedModelAdmin):
     readonly_fields = ("delivery", "attempted_at", "succeeded", "status_code", "duration_ms", "response_excerpt",
                        "error", "address")
 
-    def scope_queryset(self, queryset, principal):
-        return queryset.filter(_subscription_scope(principal, "delivery__subscription"))
+    scope_fields = _owners("delivery__subscription")
 
     def has_add_permission(self, request, *args):
         return False

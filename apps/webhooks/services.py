@@ -25,7 +25,7 @@ from apps.webhooks.matching import selectors_match, unknown_selectors
 from apps.webhooks.models import Attempt, Delivery, Subscription
 from apps.webhooks.relay import insert_deliveries, message_id_for
 from thirdlane.api.errors import Conflict, DomainError, Invalid
-from thirdlane.services import record_change
+from thirdlane.services import check_fields, delete, record_change
 
 FIELDS = {"url", "description", "event_types", "enabled", "headers", "secret", "reseller"}
 # Headers the protocol or the transport own; a subscriber may not set them.
@@ -110,9 +110,7 @@ def subscription_create(*, actor, tenant=None, kind: str = Subscription.Kind.TEN
 
 @transaction.atomic
 def subscription_update(*, actor, instance: Subscription, tenant=None, **fields: Any) -> Subscription:
-    unknown = set(fields) - FIELDS
-    if unknown:
-        raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    check_fields(fields, FIELDS)
     subscription = Subscription.objects.select_for_update().get(pk=instance.pk)
     before = snapshot(subscription)
     if "reseller" in fields and subscription.kind == Subscription.Kind.TENANT:
@@ -137,15 +135,9 @@ def subscription_update(*, actor, instance: Subscription, tenant=None, **fields:
 
 @transaction.atomic
 def subscription_delete(*, actor, instance: Subscription, tenant=None) -> None:
-    before = snapshot(instance)
-    pk = instance.pk
     owner = instance.tenant if instance.tenant_id else None
-    instance.delete()  # deliveries and attempts go with it
-    instance.pk = pk
-    from apps.audit.services import audit_record
-
-    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=instance, before=before, tenant=owner,
-                 reseller_id=instance.reseller_id)
+    # Deliveries and attempts go with it. No event: subscriptions are not in the catalogue.
+    delete(actor=actor, instance=instance, tenant=owner, reseller_id=instance.reseller_id)
 
 
 @transaction.atomic

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.apps import apps as django_apps
 from django_tenants.utils import tenant_context
 
 
@@ -33,14 +32,6 @@ def add_queues(tenant, rows):
         Queue.objects.bulk_create([Queue(number=n, name=name) for n, name in rows])
 
 
-def contact_model():
-    try:
-        return django_apps.get_model("crm.Contact")
-    except LookupError:
-        return None
-
-
-needs_crm = pytest.mark.skipif(contact_model() is None, reason="the CRM app has no Contact model yet")
 
 
 @pytest.fixture

@@ -134,3 +134,20 @@ def test_read_only_fields_sent_back_are_accepted(api, world):
     created["last_name"] = "Lee"
     response = api("acme").put(f"/api/crm-contacts/acme/{created['id']}/", created)
     assert response.status_code == 200, response.json()
+
+
+# --- one rule for formula cells in every export ----------------------------------------------------
+
+@pytest.mark.parametrize("cell,written", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("@SUM(A1)", "'@SUM(A1)"), ("+1 415-555-0100", "+1 415-555-0100"),
+    ("+14155550100", "+14155550100"), ("-12.5", "-12.5"), ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("\tx", "'\tx"), ("Ann", "Ann"), ("", ""),
+])
+def test_every_export_neutralises_formulas_the_same_way(cell, written):
+    from apps.telephony import resources
+    from apps.crm import admin as crm_admin
+    from thirdlane import csvsafe
+
+    assert csvsafe.neutralise(cell) == written
+    assert resources.neutralise is csvsafe.neutralise and crm_admin.neutralise is csvsafe.neutralise
+    assert csvsafe.unneutralise(written) == cell

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
+from apps.audit.models import AuditEntry
 from apps.events.models import OutboxEvent
 from apps.telephony import services
 from apps.telephony.models import Extension, OutboundRoute, Queue, QueueMember, Trunk
@@ -123,11 +124,34 @@ def test_editing_queue_members_inline_emits_the_final_state(reseller_client, pop
             "members-0-extension": "", "members-0-penalty": "0",
             "members-1-queue": str(queue.pk), "members-1-extension": str(ext.pk), "members-1-agent": "",
             "members-1-penalty": "3"}
+    events, entries = OutboxEvent.objects.count(), AuditEntry.objects.count()
     response = reseller_client.post(f"/t/acme/admin/telephony/queue/{queue.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
-    last = OutboxEvent.objects.filter(type="config.queue.updated").latest("id")
-    assert last.data["strategy"] == "linear"
-    assert {m["penalty"] for m in last.data["members"]} == {0, 3}
+    # One service call for the queue and its rows: one event with the final state, one audit entry.
+    [event] = OutboxEvent.objects.order_by("id")[events:]
+    assert event.type == "config.queue.updated" and event.data["strategy"] == "linear"
+    assert {m["penalty"] for m in event.data["members"]} == {0, 3}
+    [entry] = AuditEntry.objects.order_by("id")[entries:]
+    assert entry.action == "update" and entry.source == "admin" and entry.after == {"strategy": "linear"}
+
+
+def test_inline_rows_are_validated_by_the_service(reseller_client, populated, world):
+    queue = populated["queue"]
+    with tenant_context(world.acme):
+        member = QueueMember.objects.get(queue=queue)
+    data = {"number": "5000", "name": "Support", "strategy": "ringall", "ring_timeout": "15", "wrapup_time": "0",
+            "max_wait": "300", "max_callers": "0", "music_on_hold": "default", "announce_frequency": "0",
+            "join_empty": "on", "fallback_type": "", "fallback_id": "", "fallback_number": "",
+            "members-TOTAL_FORMS": "2", "members-INITIAL_FORMS": "1", "members-MIN_NUM_FORMS": "0",
+            "members-MAX_NUM_FORMS": "1000",
+            "members-0-id": str(member.pk), "members-0-queue": str(queue.pk), "members-0-agent": str(member.agent_id),
+            "members-0-extension": "", "members-0-penalty": "0",
+            "members-1-queue": str(queue.pk), "members-1-extension": "", "members-1-agent": str(member.agent_id),
+            "members-1-penalty": "3"}  # the same agent twice: the service refuses it
+    response = reseller_client.post(f"/t/acme/admin/telephony/queue/{queue.pk}/change/", data, follow=True)
+    assert "listed twice" in response.content.decode() or "already exists" in response.content.decode()
+    with tenant_context(world.acme):
+        assert QueueMember.objects.filter(queue=queue).count() == 1
 
 
 def test_time_condition_override_action(reseller_client, populated, world):

@@ -155,7 +155,7 @@ class ContactViewSet(CrmViewSet):
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request, tenant=None):
         """All contacts matching the filters as CSV (formula cells neutralised)."""
-        from apps.crm.importer.engine import neutralise
+        from thirdlane.csvsafe import neutralise
         import csv
 
         queryset = self.filter_queryset(self.get_queryset())

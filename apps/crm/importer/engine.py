@@ -32,7 +32,7 @@ from apps.crm.importer.decoding import FileInfo, ImportFileError
 from apps.crm.importer.dialect import make_dialect
 from apps.crm.importer.pipeline import Pipelined
 from apps.crm.importer.reading import (  # noqa: F401  (re-exported: the engine's reading helpers)
-    check_header, detect_delimiter, neutralise, open_text, read_header, resolve_columns,
+    check_header, detect_delimiter, open_text, read_header, resolve_columns,
 )
 from apps.crm.importer.rows import RowCompiler
 from apps.crm.importer.sql import StageSQL

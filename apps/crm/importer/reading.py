@@ -7,8 +7,7 @@ from typing import Iterable
 
 from apps.crm.importer import mapping
 from apps.crm.importer.decoding import FileInfo, ImportFileError
-from apps.crm.importer.dialect import make_dialect, normalise_delimiter, sniff_delimiter
-from apps.crm.importer.rows import looks_like_formula
+from apps.crm.importer.dialect import normalise_delimiter, sniff_delimiter
 from apps.crm.importer.source import ChunkStream
 
 csv.field_size_limit(1024 * 1024)
@@ -91,8 +90,3 @@ def resolve_columns(headers: list[str], columns: dict | None, custom_defs) -> tu
     return columns, ignored
 
 
-def neutralise(value: str) -> str:
-    """A cell safe to open in a spreadsheet: formulas get a leading apostrophe (OWASP CSV injection)."""
-    if value and value[0] in "=+-@\t\r" and looks_like_formula(value):
-        return "'" + value
-    return value

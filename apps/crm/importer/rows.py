@@ -13,6 +13,7 @@ from typing import Any, Callable
 from apps.crm import customfields
 from apps.crm.importer.mapping import PHONE_FIELDS
 from apps.crm.phones import PhoneError, PhoneNormalizer
+from thirdlane.csvsafe import looks_like_formula
 
 # (column, postgres type) of the temp table rows are copied into; None = "not given".
 STAGE_COLUMNS: list[tuple[str, str]] = [
@@ -41,23 +42,12 @@ COUNTRIES = {
 }
 # A cell a spreadsheet would run as a formula. "+" and "-" also start phone numbers and negative
 # numbers, which are fine; anything else after them is refused.
-FORMULA_FIRST = frozenset("=+-@\t\r")
-SIGNED_OK = re.compile(r"^[+-][\d\s().\-/]*(?:\s*(?:ext\.?|x|#)\s*\d+)?$", re.IGNORECASE)
 
 
 class CellError(ValueError):
     def __init__(self, message: str, code: str = "invalid"):
         super().__init__(message)
         self.code = code
-
-
-def looks_like_formula(value: str) -> bool:
-    first = value[0]
-    if first not in FORMULA_FIRST:
-        return False
-    if first in "+-":
-        return SIGNED_OK.match(value) is None
-    return True
 
 
 def _text(target: str) -> Callable[[str], str]:
@@ -194,7 +184,7 @@ class RowCompiler:
                 if not default:
                     continue
                 value = default
-            if value[0] in FORMULA_FIRST and looks_like_formula(value):
+            if looks_like_formula(value):
                 errors.append({"column": header, "field": target, "code": "formula",
                                "message": f"{value[:40]!r} starts with {value[0]!r} and would run as a spreadsheet "
                                           "formula; remove the leading character."})

@@ -39,9 +39,6 @@ class AgiRegistry:
 
         return decorator
 
-    def unregister(self, path: str) -> None:
-        self._handlers.pop(normalize_path(path), None)
-
     def resolve(self, path: str) -> AgiHandler | None:
         return self._handlers.get(normalize_path(path))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 
 from .message import AmiMessage, parse_message
 
@@ -28,47 +28,6 @@ FLOAT_KEYS = frozenset({"timestamp"})
 KEY_VALUE_KEYS = {"variable": "variables", "chan_variable": "chan_variables"}
 ALIASES = {"unique_id": "uniqueid"}  # Cdr says UniqueID, channel events say Uniqueid
 UNKNOWN = "<unknown>"
-
-
-class ChannelEvent(TypedDict, total=False):
-    event: str
-    privilege: list[str]
-    channel: str
-    channel_state: int
-    caller_id_num: str | None
-    caller_id_name: str | None
-    context: str
-    exten: str
-    priority: int
-    uniqueid: str | None
-    linkedid: str
-
-
-class HangupEvent(ChannelEvent, total=False):
-    cause: int
-    cause_txt: str
-
-
-class CdrEvent(TypedDict, total=False):
-    event: str
-    account_code: str
-    source: str
-    destination: str
-    destination_context: str
-    caller_id: str
-    channel: str
-    destination_channel: str
-    last_application: str
-    last_data: str
-    start_time: datetime | None
-    answer_time: datetime | None
-    end_time: datetime | None
-    duration: int
-    billable_seconds: int
-    disposition: str
-    ama_flags: str
-    uniqueid: str
-    user_field: str
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")

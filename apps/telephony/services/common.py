@@ -1,22 +1,18 @@
-"""What every telephony service shares: the tenant schema, advisory locks, model cleaning with
-field-named errors, audited/evented saves and deletes that refuse objects still in use."""
+"""What telephony services share besides the write kernel (``thirdlane.services``, re-exported
+here): the tenant schema, advisory locks, limits, references by id, deletes that refuse objects
+still in use."""
 from __future__ import annotations
 
 import functools
-import re
-from typing import Any, Callable, Iterable
+from typing import Callable
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import connection, models, transaction
 from django_tenants.utils import tenant_context
 
-from apps.audit.models import AuditEntry
-from apps.audit.services import snapshot
 from apps.telephony.selectors import usages
+from thirdlane import services as kernel
 from thirdlane.api.errors import Conflict, DomainError, InUse, Invalid
-from thirdlane.services import protected_delete, record_change
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+from thirdlane.services import check_fields, record_created, record_updated, save  # noqa: F401 (re-exported)
 
 # First key of the two-key advisory locks (pg_advisory_xact_lock(int4, int4)); the second key is
 # hashtext() of what is locked. Distinct namespaces keep our locks apart from anyone else's.
@@ -48,42 +44,9 @@ def tenant_service(fn: Callable) -> Callable:
     return wrapper
 
 
-def check_fields(fields: dict[str, Any], allowed: Iterable[str]) -> None:
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))}.",
-                      errors={name: [{"code": "unknown_field", "message": "Not a field of this object."}]
-                              for name in sorted(unknown)})
-
-
 def clean(instance: models.Model, *, prefix: str = "", exclude: list[str] | None = None) -> None:
-    """Field validation (choices, lengths, validators) with errors named ``<prefix>.<field>``."""
-    errors = {}
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        for name, items in exc.message_dict.items():
-            key = f"{prefix}.{name}" if prefix and name != "__all__" else (prefix or name)
-            errors[key] = [{"code": "invalid", "message": message} for message in items]
-    # One-line text ends up in PBX config files and dialplan arguments: no line breaks or controls.
-    for field in instance._meta.concrete_fields:
-        value = getattr(instance, field.attname, None)
-        if type(field) is models.CharField and isinstance(value, str) and _CONTROL.search(value):
-            key = f"{prefix}.{field.name}" if prefix else field.name
-            errors.setdefault(key, []).append({"code": "invalid", "message": "Control characters (line breaks, "
-                                                                             "tabs) are not allowed."})
-    if errors:
-        raise Invalid("Invalid fields: " + ", ".join(sorted(errors)) + ".", errors=errors)
-
-
-def save(instance: models.Model, *, field: str = "number") -> None:
-    """Save; a unique violation that slipped past the checks is a 409, never a 500."""
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise Conflict(f"{instance._meta.verbose_name.capitalize()} conflicts with an existing one.",
-                       code="duplicate", field=field) from exc
+    """The kernel's ``clean``; telephony text ends up in PBX config files, so it is one line."""
+    kernel.clean(instance, prefix=prefix, exclude=exclude, one_line=True)
 
 
 def unique_name(model: type[models.Model], name: str, instance: models.Model | None = None,
@@ -135,18 +98,9 @@ def resolve_one(model: type[models.Model], value, *, field: str, required: bool 
     return obj
 
 
-# --- audited, evented writes -------------------------------------------------------------------
-def record_created(*, actor, tenant, instance, prefix: str, payload: dict) -> None:
-    record_change(actor=actor, action=AuditEntry.Action.CREATE, instance=instance, tenant=tenant,
-                  event_type=f"{prefix}.created", event_data=payload)
-
-
-def record_updated(*, actor, tenant, instance, before: dict | None, prefix: str, payload: dict) -> None:
-    record_change(actor=actor, action=AuditEntry.Action.UPDATE, instance=instance, before=before, tenant=tenant,
-                  event_type=f"{prefix}.updated", event_data=payload)
-
-
+# --- deletes -----------------------------------------------------------------------------------
 def ensure_unused(instance: models.Model) -> None:
+    """Refuse to delete what a destination, a member or a route still points at (409 ``in_use``)."""
     users = usages(instance)
     if users:
         noun = instance._meta.verbose_name
@@ -155,10 +109,4 @@ def ensure_unused(instance: models.Model) -> None:
 
 
 def delete(*, actor, tenant, instance: models.Model, prefix: str, payload: dict) -> None:
-    ensure_unused(instance)
-    before = snapshot(instance)
-    pk = instance.pk
-    protected_delete(instance)  # a relation we did not name still ends as 409, never 500
-    instance.pk = pk  # keep the id for the audit entry
-    record_change(actor=actor, action=AuditEntry.Action.DELETE, instance=instance, before=before, tenant=tenant,
-                  event_type=f"{prefix}.deleted", event_data=payload)
+    kernel.delete(actor=actor, tenant=tenant, instance=instance, prefix=prefix, payload=payload, check=ensure_unused)

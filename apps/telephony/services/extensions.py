@@ -4,25 +4,33 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.utils import timezone
 
-from apps.audit.models import AuditEntry
 from apps.audit.services import snapshot
-from apps.events.models import OutboxEvent
-from apps.events.services import emit_event
 from apps.pbx.models import Location
 from apps.telephony.models import Extension
 from apps.telephony.selectors import number_owner, numbers_taken
 from apps.telephony.services.common import (
-    advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, save, tenant_service,
+    advisory_lock,
+    check_fields,
+    check_limit,
+    clean,
+    delete,
+    record_created,
+    record_updated,
+    save,
+    tenant_service,
 )
 from apps.telephony.validators import (
-    generate_pin, generate_secret, validate_codecs, validate_internal_number, validate_pin, validate_secret,
+    generate_pin,
+    generate_secret,
+    validate_codecs,
+    validate_internal_number,
+    validate_pin,
+    validate_secret,
     validate_text,
 )
 from thirdlane.api.errors import Conflict, DomainError, Invalid
-from thirdlane.context import current_request_id, current_source
+from thirdlane.services import record_created_many
 
 PREFIX = "config.extension"
 EXTENSION_FIELDS = {
@@ -230,29 +238,5 @@ def extension_bulk_create(*, actor, tenant, rows: list[dict[str, Any]] | None = 
 
 
 def _record_bulk(*, actor, tenant, extensions: list[Extension]) -> None:
-    """Audit entries and outbox events for a bulk creation, each written with one INSERT."""
-    now = timezone.now()
-    request_id = current_request_id() or ""
-    payloads = []
-    for ext in extensions:
-        payload = extension_payload(ext, tenant)
-        payload["bulk"] = True
-        payloads.append(payload)
-    AuditEntry.objects.bulk_create([
-        AuditEntry(actor_type=getattr(actor, "kind", "system"), actor_id=getattr(actor, "id", None),
-                   actor_label=getattr(actor, "label", "system")[:150], reseller_id=tenant.reseller_id,
-                   tenant_id=tenant.pk, tenant_slug=tenant.slug, action=AuditEntry.Action.CREATE, verb="bulk_create",
-                   object_type=Extension._meta.label_lower, object_id=str(ext.pk), object_repr=str(ext)[:200],
-                   after=snapshot(ext), request_id=request_id, source=current_source())
-        for ext in extensions
-    ], batch_size=500)
-    # The first event through emit_event (validates the type, registers the after-commit nudge),
-    # the rest in one INSERT with the same shape.
-    first = emit_event(type=f"{PREFIX}.created", data=payloads[0], tenant=tenant)
-    OutboxEvent.objects.bulk_create([
-        OutboxEvent(type=first.type, data=payload, tenant_id=tenant.pk, tenant_slug=tenant.slug,
-                    reseller_id=tenant.reseller_id, system=first.system, request_id=first.request_id,
-                    occurred_at=now)
-        for payload in payloads[1:]
-    ], batch_size=500)
-    assert connection.in_atomic_block
+    payloads = [{**extension_payload(ext, tenant), "bulk": True} for ext in extensions]
+    record_created_many(actor=actor, tenant=tenant, instances=extensions, prefix=PREFIX, payloads=payloads)
