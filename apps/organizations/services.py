@@ -17,7 +17,7 @@ from apps.audit.services import snapshot
 from apps.organizations.models import Organization, OrganizationMember
 from apps.tenants.models import Reseller, Tenant
 from thirdlane.api.errors import Conflict, DomainError, InUse, Invalid
-from thirdlane.services import check_fields, delete, record_change
+from thirdlane.services import check_fields, delete, record_change, save
 
 ORGANIZATION_FIELDS = {"name", "slug", "reseller", "description"}
 MEMBER_FIELDS = {"site_code", "location", "address", "timezone"}
@@ -194,15 +194,14 @@ def organization_member_update(*, actor, member: OrganizationMember, **fields: A
 def _save_member(member: OrganizationMember) -> None:
     """Save; a unique constraint that a concurrent writer won (despite the organization lock,
     e.g. the tenant joining another organization) becomes the same 409 as the checks give."""
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError as exc:
+    def conflict(exc: IntegrityError) -> Conflict:
         if "organization_site_code_unique" in str(exc):
-            raise Conflict(f"Site code {member.site_code} is already used.", code="site_code_taken",
-                           field="site_code") from exc
-        raise Conflict(f"Tenant {member.tenant.slug} already belongs to an organization.",
-                       code="tenant_in_organization", field="tenant") from exc
+            return Conflict(f"Site code {member.site_code} is already used.", code="site_code_taken",
+                            field="site_code")
+        return Conflict(f"Tenant {member.tenant.slug} already belongs to an organization.",
+                        code="tenant_in_organization", field="tenant")
+
+    save(member, conflict=conflict)
 
 
 def _remove(*, actor, member: OrganizationMember) -> None:
