@@ -53,27 +53,62 @@ def dispatch(server, message) -> int:
 
 
 class ServerListener(threading.Thread):
-    """Consumes one server's events until stopped; reconnects by itself (AmiListener)."""
+    """Consumes one server's events until stopped; reconnects by itself (AmiListener).
 
-    def __init__(self, server, *, keepalive: float = 20.0):
+    Only one listener per server records calls: the thread first takes the server's lease (a
+    PostgreSQL advisory lock held on a connection of its own, released when the process dies), and
+    a second listener for the same server waits as a standby until the lease is free. Events go
+    to the call ingestor (call records, live state, ``communications.*`` events) and to the apps'
+    handlers; each (re)connect resynchronises (``Ingestor.resync``).
+    """
+
+    def __init__(self, server, *, keepalive: float = 20.0, standby_retry: float = 5.0, timeout: float = 10.0,
+                 reconnect_delay: float = 1.0):
         super().__init__(name=f"ami-{server.name}", daemon=True)
+        from apps.calls.ingest import Ingestor
+        from apps.calls.tracker import EVENT_MASK
+
         self.server = server
+        self.ingestor = Ingestor(server)
         self.listener = AmiListener(server.ami_host, server.ami_port, server.ami_username, server.ami_secret,
-                                    keepalive=keepalive, events=True)
+                                    keepalive=keepalive, events=EVENT_MASK, timeout=timeout,
+                                    reconnect_delay=reconnect_delay, on_connect=self.ingestor.resync,
+                                    on_disconnect=self.ingestor.disconnected)
+        self.standby_retry = standby_retry
         self.events_seen = 0
         self.error: BaseException | None = None
+        self.leader = threading.Event()
+        self._stopping = threading.Event()
 
     def run(self) -> None:
+        from apps.calls.lease import ServerLease
+
+        lease = ServerLease(self.server.pk)
         try:
+            while not lease.acquire():
+                logger.info("another listener holds this server's lease; standing by",
+                            extra={"server": self.server.name})
+                if self._stopping.wait(self.standby_retry):
+                    return
+            self.leader.set()
+            self.ingestor.start()
             for message in self.listener.events():
                 self.events_seen += 1
-                dispatch(self.server, message)
+                self.ingestor.feed(message)
+                if _handlers:
+                    dispatch(self.server, message)
         except AmiAuthError as exc:  # configuration error: say so, do not hammer the server
             self.error = exc
             logger.error("AMI login refused; fix the server's AMI credentials", extra={"server": self.server.name})
         except Exception as exc:
             self.error = exc
             logger.exception("AMI listener stopped", extra={"server": self.server.name})
+        finally:
+            if self.leader.is_set():
+                self.ingestor.stop()
+            lease.release()
+            close_old_connections()
 
     def stop(self) -> None:
+        self._stopping.set()
         self.listener.stop()

@@ -1,36 +1,7 @@
-"""Event types this app declares: ``communications.*`` (calls and SMS, produced by the AMI and
-SMS paths; declared here so subscriptions and the catalogue can name them now) and ``system.*``."""
+"""Event types this app declares: ``communications.sms.*`` (declared so subscriptions and the
+catalogue can name them before the SMS gateway produces them) and ``system.*``. Call events are
+apps.calls'."""
 from apps.events.registry import register_event_type
-
-CALL_SCHEMA = {
-    "type": "object",
-    "required": ["call_id", "direction", "from", "to"],
-    "properties": {
-        "call_id": {"type": "string", "description": "The PBX's linked id of the call."},
-        "direction": {"type": "string", "enum": ["inbound", "outbound", "internal"]},
-        "from": {"type": "string"},
-        "to": {"type": "string"},
-        "extension": {"type": ["string", "null"], "description": "The tenant's extension involved, if any."},
-        "queue": {"type": ["string", "null"]},
-        "started_at": {"type": "string", "format": "date-time"},
-        "answered_at": {"type": ["string", "null"], "format": "date-time"},
-        "ended_at": {"type": ["string", "null"], "format": "date-time"},
-        "duration_seconds": {"type": ["integer", "null"]},
-        "disposition": {"type": ["string", "null"], "enum": ["answered", "no_answer", "busy", "failed", None]},
-    },
-}
-CALL_EXAMPLE = {
-    "call_id": "1732690000.42", "direction": "inbound", "from": "+14155550100", "to": "+14155550199",
-    "extension": "1001", "queue": None, "started_at": "2026-11-27T10:00:00Z", "answered_at": "2026-11-27T10:00:04Z",
-    "ended_at": None, "duration_seconds": None, "disposition": None,
-}
-for verb, text in [
-    ("started", "A call started ringing (inbound, outbound or internal)."),
-    ("answered", "A call was answered."),
-    ("ended", "A call ended; carries the duration and disposition."),
-    ("missed", "An inbound call ended without being answered."),
-]:
-    register_event_type(f"communications.call.{verb}", text, schema=CALL_SCHEMA, example=CALL_EXAMPLE)
 
 SMS_SCHEMA = {
     "type": "object",

@@ -83,7 +83,7 @@ def test_openapi_document_has_a_webhooks_section_and_validates_as_3_1(api, world
     schema = hook["requestBody"]["content"]["application/json"]["schema"]
     component = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
     assert component["allOf"][1]["properties"]["data"]["properties"]["slug"]
-    assert "communications.call.started" in document["webhooks"]
+    assert "communications.call.ringing" in document["webhooks"]
     assert "/api/webhooks/{tenant}/{webhook_id}/deliveries/" in document["paths"]
 
 

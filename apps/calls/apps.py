@@ -1,0 +1,7 @@
+from thirdlane import appconfig
+
+
+class CallsConfig(appconfig.ThirdlaneAppConfig):
+    name = "apps.calls"
+    label = "calls"
+    verbose_name = "Calls"

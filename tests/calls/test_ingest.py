@@ -1,0 +1,141 @@
+"""The recorded Asterisk 22 sessions, fed through one server's ingestor, make exactly the call
+records, legs, agent state and events a real call makes; replays change nothing."""
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from apps.calls.ingest import Ingestor
+from apps.calls.models import Call
+from apps.events.models import OutboxEvent
+from tests.calls.conftest import recorded_events
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(server, *names, replace=None) -> Ingestor:
+    ingestor = Ingestor(server)
+    for name in names:
+        for message in recorded_events(name, replace=replace):
+            ingestor.feed(message)
+    assert ingestor.flush()
+    return ingestor
+
+
+def events(prefix="communications."):
+    return list(OutboxEvent.objects.filter(type__startswith=prefix).order_by("id").values_list("type", flat=True))
+
+
+def test_sip_call_makes_one_answered_internal_call_with_two_legs(pbx, world):
+    ingest(pbx["server"], "sip-call")
+    with tenant_context(world.acme):
+        [call] = Call.objects.all()
+        legs = list(call.legs.order_by("started_at", "id"))
+    assert call.linkedid == "1795750932.48" and call.direction == "internal"
+    assert (call.caller_number, call.caller_name, call.callee_number) == ("1001", "Acme 1001", "1002")
+    assert call.callee_name == "Acme 1002"
+    assert call.status == "ended" and call.disposition == "answered"
+    assert call.extensions == ["1001", "1002"] and call.hangup_cause == 16
+    assert call.answered_at is not None and call.ended_at >= call.answered_at >= call.started_at
+    assert call.billsec is not None and call.duration >= call.billsec
+    assert [leg.channel for leg in legs] == ["PJSIP/1001-acme-00000000", "PJSIP/1002-acme-00000001"]
+    assert all(leg.ended_at and leg.hangup_cause == 16 for leg in legs)
+    assert events("communications.call.") == ["communications.call.ringing", "communications.call.answered",
+                                              "communications.call.ended"]
+    ended = OutboxEvent.objects.get(type="communications.call.ended")
+    assert ended.tenant_id == world.acme.pk
+    assert ended.data["extension"]["phone_username"] == "1001-acme"
+    assert ended.data["extension"]["primary_server"] == "pbx1" and ended.data["extension"]["location"] is None
+    assert ended.data["disposition"] == "answered" and ended.data["id"] == call.pk
+
+
+def test_replaying_a_transcript_twice_changes_nothing(pbx, world):
+    ingest(pbx["server"], "sip-call", "queue-call")
+    with tenant_context(world.acme):
+        before = list(Call.objects.order_by("id").values())
+    count = OutboxEvent.objects.count()
+    ingest(pbx["server"], "sip-call", "queue-call")  # a new listener replays everything
+    ingestor = Ingestor(pbx["server"])  # and one that sees every event twice
+    for message in recorded_events("sip-call"):
+        ingestor.feed(message)
+        ingestor.feed(message)
+    assert ingestor.flush()
+    with tenant_context(world.acme):
+        assert list(Call.objects.order_by("id").values()) == before
+    assert OutboxEvent.objects.count() == count
+
+
+def test_queue_call_records_queue_agent_and_the_agent_follows_the_pbx(pbx, world):
+    ingest(pbx["server"], "queue-call")
+    with tenant_context(world.acme):
+        [call] = Call.objects.all()
+        agent = type(pbx["agent"]).objects.get(pk=pbx["agent"].pk)
+    assert call.queue == "sales" and call.agent == "1002" and call.disposition == "answered"
+    assert call.queue_joined_at and call.queue_left_at and call.callee_number == "2000"
+    assert "communications.queue.caller_joined" in events()
+    assert "communications.queue.caller_abandoned" not in events()
+    # 1002 is a member on the PBX (not paused): the portal's agent is logged in, once.
+    assert agent.state == "logged_in"
+    assert events().count("communications.agent.state_changed") == 1
+
+
+def test_event_storm_makes_twenty_calls(pbx, world):
+    ingest(pbx["server"], "event-storm")
+    with tenant_context(world.acme):
+        calls = [(c.status, c.legs.count()) for c in Call.objects.all()]
+    assert calls == [("ended", 2)] * 20
+    assert events().count("communications.call.ended") == 20
+
+
+def test_two_tenants_on_one_server_land_in_their_own_schemas(pbx, world):
+    ingest(pbx["server"], "sip-call")
+    ingest(pbx["server"], "sip-call", replace={b"-acme": b"-globex", b"acme-": b"globex-",
+                                               b"1795750932.4": b"1795759999.4"})
+    with tenant_context(world.acme):
+        assert Call.objects.count() == 1
+    with tenant_context(world.globex):
+        [call] = Call.objects.all()
+    assert call.extensions == ["1001", "1002"] and call.linkedid.startswith("1795759999.")
+    assert OutboxEvent.objects.filter(type="communications.call.ended", tenant_id=world.globex.pk).count() == 1
+
+
+def test_events_of_a_tenant_this_server_does_not_host_are_counted_and_dropped(pbx, world):
+    ingestor = ingest(pbx["server"], "sip-call", replace={b"-acme": b"-initech", b"acme-": b"initech-"})
+    assert ingestor.tracker.unmapped > 0
+    for tenant in (world.acme, world.globex, world.initech):
+        with tenant_context(tenant):
+            assert not Call.objects.exists()
+    assert events() == []
+
+
+def test_truncated_and_out_of_order_events_do_not_crash_or_duplicate(pbx, world):
+    messages = recorded_events("sip-call")
+    hangups = [m for m in messages if m.name == "Hangup"]
+    ingestor = Ingestor(pbx["server"])
+    for message in hangups:  # the end of a call nobody saw start: nothing to build on
+        ingestor.feed(message)
+    for message in messages:
+        ingestor.feed(message)
+    assert ingestor.flush()
+    with tenant_context(world.acme):
+        assert Call.objects.count() == 1 and Call.objects.get().status == "ended"
+
+
+def test_screen_pop_contact_and_crm_call_log(pbx, world, system_actor):
+    from apps.crm.models import Activity
+    from apps.crm.services import contact_create
+
+    with tenant_context(world.acme):
+        contact = contact_create(actor=system_actor, tenant=world.acme, first_name="Ann", last_name="Caller",
+                                 phone="+14155550123")
+    # The recorded call, as if it came in from a trunk with the contact's number.
+    ingest(pbx["server"], "sip-call", replace={b"PJSIP/1001-acme": b"PJSIP/acme-trunk-1",
+                                               b"CallerIDNum: 1001": b"CallerIDNum: +14155550123"})
+    with tenant_context(world.acme):
+        call = Call.objects.get()
+        activity = Activity.objects.get(contact=contact)
+    assert call.direction == "inbound" and call.contact_id == contact.pk and call.trunk == "acme-trunk-1"
+    ringing = OutboxEvent.objects.get(type="communications.call.ringing")
+    assert ringing.data["contact"] == {"id": contact.pk, "name": "Ann Caller", "account": None}
+    assert activity.kind == "call" and activity.duration_seconds == call.duration
+    assert "Inbound call" in activity.subject
