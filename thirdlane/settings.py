@@ -83,6 +83,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "apps.telephony",
     "apps.crm",
+    "apps.calls",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -262,6 +263,18 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # (run a worker with -Q <name>); empty: Celery's default queue.
 WEBHOOK_QUEUE = env("WEBHOOK_QUEUE", "") or None
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+
+# --- Real-time event stream (apps.events.stream; docs/api.md "Real-time event stream") -----
+# Served by the stream process (uvicorn thirdlane.asgi). The web process answers the stream path
+# with 421 event_stream_elsewhere and this address (e.g. https://stream.example.com); empty: none.
+EVENT_STREAM_URL = env("EVENT_STREAM_URL", "")
+EVENT_STREAM_NUDGE = env_bool("EVENT_STREAM_NUDGE", True)  # PUBLISH after each commit that wrote events
+EVENT_STREAM_POLL_INTERVAL = float(env("EVENT_STREAM_POLL_INTERVAL", "1.0"))  # seconds, without a nudge
+EVENT_STREAM_BATCH_WINDOW = float(env("EVENT_STREAM_BATCH_WINDOW", "0.02"))  # seconds a nudge waits for more
+EVENT_STREAM_HEARTBEAT = float(env("EVENT_STREAM_HEARTBEAT", "15"))  # seconds between comment lines
+EVENT_STREAM_CLIENT_BUFFER = env_int("EVENT_STREAM_CLIENT_BUFFER", 512 * 1024)  # bytes queued per client
+EVENT_STREAM_SEND_TIMEOUT = float(env("EVENT_STREAM_SEND_TIMEOUT", "30"))  # a client that reads nothing
+EVENT_STREAM_READY_TIMEOUT = float(env("EVENT_STREAM_READY_TIMEOUT", "10"))
 
 # --- Logging: structured, with request id and tenant; secrets masked ---------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
