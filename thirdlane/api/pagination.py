@@ -79,3 +79,18 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             {"name": "offset", "required": False, "in": "query",
              "description": "Index of the first result.", "schema": {"type": "integer", "minimum": 0}},
         ]
+
+
+class PageAlreadyCounted:
+    """A page and its total computed by one statement (over many schemas, say), shaped for the
+    pagination above, which asks for ``count()`` and then slices ``[offset:offset + limit]``:
+    that slice is the page."""
+
+    def __init__(self, entries, total: int):
+        self.entries, self.total = entries, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice):
+        return self.entries

@@ -17,6 +17,7 @@ from apps.organizations.selectors import DIRECTORY_TYPES, QUERY_MAX_LENGTH
 from thirdlane.api.errors import DomainError
 from thirdlane.api.permissions import IsAuthenticatedPrincipal
 from thirdlane.api.filters import reject_unknown_params
+from thirdlane.api.pagination import PageAlreadyCounted
 from thirdlane.api.viewsets import PlatformViewSet
 
 MEMBER_PATH = r"members/(?P<tenant_slug>[a-z][a-z0-9-]{1,39})"
@@ -41,20 +42,6 @@ class OrganizationPermission(IsAuthenticatedPrincipal):
             raise exceptions.PermissionDenied("Only system and reseller credentials change organizations.",
                                               code="permission_denied")
         return True
-
-
-class PageAlreadyCounted:
-    """A page and its total computed by one statement, shaped for the base pagination (which
-    asks for ``count()`` and then slices ``[offset:offset + limit]``: that slice is the page)."""
-
-    def __init__(self, entries, total: int):
-        self.entries, self.total = entries, total
-
-    def count(self) -> int:
-        return self.total
-
-    def __getitem__(self, window: slice):
-        return self.entries
 
 
 class OrganizationViewSet(PlatformViewSet):
