@@ -47,7 +47,29 @@ class PortalAdminSite(ThrottledLoginSiteMixin, admin.AdminSite):
             for tenant in shown:
                 tenant.extension_count = counts.get(tenant.pk, 0)
             extra_context["tenants"] = shown
+            if principal.is_system:
+                extra_context["listeners"] = listener_rows()
         return super().index(request, extra_context)
+
+
+def listener_rows() -> list[dict]:
+    """Each active PBX server with its AMI listener's health as the listener last reported it."""
+    import time
+
+    from apps.calls.live import listener_health
+    from apps.pbx.models import Server
+
+    servers = list(Server.objects.filter(is_active=True).order_by("name"))
+    health = listener_health(s.pk for s in servers)
+    rows = []
+    for server in servers:
+        h = health.get(server.pk) or {}
+        last = h.get("last_event_at")
+        rows.append({"server": server, "reporting": bool(h), "connected": bool(h.get("connected")),
+                     "last_event_ago": round(time.time() - last) if last else None,
+                     "events_per_second": h.get("events_per_second"), "calls_in_progress": h.get("calls_in_progress"),
+                     "unmapped": h.get("unmapped"), "flush_errors": h.get("flush_errors")})
+    return rows
 
 
 class TenantAdminSite(ThrottledLoginSiteMixin, admin.AdminSite):

@@ -105,3 +105,24 @@ def test_platform_rollup_spans_the_callers_tenants(api, pbx, world):
     assert api("acme").get("/api/calls/").json()[0]["tenant"] == "acme"
     assert api("system").get("/api/calls/?direction=sideways").json()["code"] == "invalid_filter"
     assert api("system").get("/api/calls/?limit=1")["X-Total-Count"] == "2"
+
+
+def test_admin_call_records_live_page_and_listener_health(client, pbx, world):
+    from apps.calls import live
+
+    ingest(pbx["server"], "sip-call")
+    ingest(pbx["server"], "queue-call", stop_before="QueueCallerLeave")
+    client.force_login(world.users["reseller"])
+    listing = client.get("/t/acme/admin/calls/call/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert "Acme 1001" in html and "Live calls and queues" in html
+    assert client.get("/t/acme/admin/calls/call/?direction=internal&q=1002").status_code == 200
+    live_page = client.get("/t/acme/admin/calls/call/live/")
+    assert live_page.status_code == 200 and "Calls in progress: 1" in live_page.content.decode()
+    assert client.get("/t/acme/admin/calls/call/add/").status_code == 403
+    live.report_listener(pbx["server"].pk, connected=True, last_event_at=None, events_per_second=12.5,
+                         calls_in_progress=1, unmapped=0, flush_errors=0)
+    client.force_login(world.users["admin"])
+    dashboard = client.get("/admin/").content.decode()
+    assert "PBX listeners" in dashboard and "connected" in dashboard and "12.5" in dashboard

@@ -56,6 +56,7 @@ class Command(BaseCommand):
                 self.ensure_telephony(actor, acme)
                 self.ensure_crm(actor, acme)
                 self.ensure_webhook(actor, acme)
+                self.ensure_calls(server, acme)
             if "globex" in tenants:
                 self.ensure_globex(actor, Tenant.objects.get(pk=tenants["globex"].pk))
         w = self.stdout.write
@@ -266,6 +267,21 @@ class Command(BaseCommand):
                                                      }))
 
     # --- acme: a webhook --------------------------------------------------------------------------
+    def ensure_calls(self, server, tenant):
+        """A few call records (made from AMI-shaped events, like the listener makes them), so the
+        call list and the CRM's call activities are not empty before a PBX is connected."""
+        from apps.calls.demo import seed_calls
+        from apps.calls.models import Call
+        from apps.telephony.models import Trunk
+
+        with tenant_context(tenant):
+            if Call.objects.exists():
+                return
+            trunk = Trunk.objects.filter(name="carrier").first()
+            seed_calls(server, tenant, trunk=f"{tenant.slug}-trunk-{trunk.pk}" if trunk else f"{tenant.slug}-trunk-1",
+                       caller_phone="+14155550121")
+        self.created.append("call records")
+
     def ensure_webhook(self, actor, tenant):
         from apps.webhooks.models import Subscription
         from apps.webhooks.services import subscription_create
