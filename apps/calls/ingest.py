@@ -24,7 +24,7 @@ from django.db import close_old_connections
 
 from apps.calls import live, store
 from apps.calls.mapping import TenantMap
-from apps.calls.tracker import CALL_EVENTS, MEMBER_EVENTS, CallTracker
+from apps.calls.tracker import CALL_EVENTS, MEMBER_EVENTS, CallTracker, event_filter
 from apps.pbx.ami import parse_event
 from apps.pbx.ami.errors import AmiActionError, AmiTimeoutError
 
@@ -92,6 +92,11 @@ class Ingestor:
             logger.warning("resync after login failed: %s", exc, extra={"server": self.server.name})
 
     def _resync(self, conn) -> None:
+        try:  # only the events we read cross the wire (needs the AMI user's "system" write class)
+            conn.action("Filter", Operation="Add", Filter=event_filter(), timeout=10)
+        except AmiActionError as exc:
+            logger.warning("the PBX refused the event filter (%s); filtering here instead", exc,
+                           extra={"server": self.server.name})
         channels = conn.action("CoreShowChannels", timeout=30)
         present = set()
         with self._lock:

@@ -25,7 +25,9 @@ def empty_list(complete: str, message: str):
 
 
 def peer_script(**kw) -> AmiScript:
-    return AmiScript(handlers={"coreshowchannels": empty_list("CoreShowChannelsComplete", "Channels will follow"),
+    return AmiScript(handlers={"filter": lambda frame: ami_wire.response(ami_wire.get(frame, "ActionID"),
+                                                                         ("Response", "Success")),
+                               "coreshowchannels": empty_list("CoreShowChannelsComplete", "Channels will follow"),
                                "queuestatus": empty_list("QueueStatusComplete", "Queue status will follow")}, **kw)
 
 
@@ -76,9 +78,15 @@ def test_recorded_calls_over_the_wire_become_records(peer, committed_pbx, commit
         thread.join(10)
     assert thread.error is None
     actions = [ami_wire.get(f, "Action") for f in peer.actions[0]]
-    assert actions[:3] == ["Login", "CoreShowChannels", "QueueStatus"]
-    login = peer.actions[0][0]
-    assert ami_wire.get(login, "Events") == "call,agent,cdr"  # only what the portal uses crosses the wire
+    assert actions[:4] == ["Login", "Filter", "CoreShowChannels", "QueueStatus"]
+    login, event_filter = peer.actions[0][:2]
+    # Only what the portal reads crosses the wire: the classes at login, then a whitelist filter.
+    assert ami_wire.get(login, "Events") == "call,dialplan,agent"
+    pattern = ami_wire.get(event_filter, "Filter")
+    import re
+
+    assert re.search(pattern, "Event: Newexten\r\n") and re.search(pattern, "Event: Hangup\r\n")
+    assert not re.search(pattern, "Event: VarSet\r\n") and not re.search(pattern, "Event: HangupRequest\r\n")
     assert OutboxEvent.objects.filter(type="communications.call.ended").count() == 2
 
 
