@@ -78,6 +78,7 @@ class TenantAdmin(ResellerOwnedAdminMixin, ScopedModelAdmin):
         (None, {"fields": ("name", "slug", "reseller", "status", "suspended_reason", "schema_name")}),
         ("Limits", {"fields": ("max_extensions", "max_dids", "max_queues", "max_trunks")}),
         ("Dial plan and locale", {"fields": ("extension_length", "default_region", "timezone", "primary_server")}),
+        ("CRM call log", {"fields": ("crm_call_logging", "crm_call_log_directions")}),
         ("Notes", {"fields": ("notes", "created_at", "updated_at")}),
     )
 

@@ -7,6 +7,7 @@ never changes, so a slug can be renamed without moving data.
 from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -39,6 +40,10 @@ class Reseller(models.Model):
         return self.name
 
 
+def default_call_log_directions() -> list[str]:
+    return ["inbound", "outbound"]
+
+
 class Tenant(TenantMixin):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -64,6 +69,12 @@ class Tenant(TenantMixin):
     primary_server = models.ForeignKey("pbx.Server", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="tenants")
     notes = models.TextField(blank=True)
+    # CRM call log: when a call with a matched contact ends, a call activity on the contact.
+    crm_call_logging = models.BooleanField(default=True, help_text="Log calls with a known contact in the CRM.")
+    crm_call_log_directions = ArrayField(
+        models.CharField(max_length=16, choices=[("inbound", "Inbound"), ("outbound", "Outbound"),
+                                                 ("internal", "Internal"), ("inter_site", "Inter-site")]),
+        default=default_call_log_directions, blank=True, help_text="Which calls to log.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

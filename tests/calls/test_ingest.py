@@ -139,3 +139,23 @@ def test_screen_pop_contact_and_crm_call_log(pbx, world, system_actor):
     assert ringing.data["contact"] == {"id": contact.pk, "name": "Ann Caller", "account": None}
     assert activity.kind == "call" and activity.duration_seconds == call.duration
     assert "Inbound call" in activity.subject
+
+
+@pytest.mark.parametrize("setting,logged", [({}, True), ({"crm_call_logging": False}, False),
+                                            ({"crm_call_log_directions": ["outbound"]}, False)])
+def test_crm_call_log_follows_the_tenants_settings(api, pbx, world, system_actor, setting, logged):
+    from apps.crm.models import Activity
+    from apps.crm.services import contact_create
+    from apps.tenants.models import Tenant
+
+    if setting:  # the tenant's own key may choose this (it is not a limit the reseller sells)
+        assert api("acme").patch("/api/tenants/acme/", setting).status_code == 200
+    with tenant_context(world.acme):
+        contact_create(actor=system_actor, tenant=world.acme, first_name="Ann", phone="+14155550123")
+    server = pbx["server"]
+    server.refresh_from_db()
+    ingest(server, "sip-call", replace={b"PJSIP/1001-acme": b"PJSIP/acme-trunk-1",
+                                        b"CallerIDNum: 1001": b"CallerIDNum: +14155550123"})
+    assert Tenant.objects.get(pk=world.acme.pk).crm_call_logging is (setting.get("crm_call_logging", True))
+    with tenant_context(world.acme):
+        assert Activity.objects.filter(kind="call").exists() is logged
