@@ -60,12 +60,13 @@ for verb, text in [
     ("unheld", "A party took the call off hold."),
     ("transferred", "The call was transferred (`type`: blind or attended)."),
 ]:
-    register_event_type(f"communications.call.{verb}", text, schema=CALL_SCHEMA, example=CALL_EXAMPLE)
+    # system=True: system webhooks (a reseller's or the platform's) may select them too.
+    register_event_type(f"communications.call.{verb}", text, schema=CALL_SCHEMA, example=CALL_EXAMPLE, system=True)
 for verb, text in [
     ("caller_joined", "A caller joined a queue and is waiting."),
     ("caller_abandoned", "A caller hung up while waiting in a queue."),
 ]:
-    register_event_type(f"communications.queue.{verb}", text, schema=CALL_SCHEMA,
+    register_event_type(f"communications.queue.{verb}", text, schema=CALL_SCHEMA, system=True,
                         example={**CALL_EXAMPLE, "queue": "2000", "disposition": "abandoned"})
 
 AGENT_SCHEMA = {
@@ -81,6 +82,6 @@ AGENT_SCHEMA = {
 }
 register_event_type(
     "communications.agent.state_changed", "An agent logged in, out, paused or un-paused on the PBX.",
-    schema=AGENT_SCHEMA,
+    schema=AGENT_SCHEMA, system=True,
     example={"agent": {"id": 3, "name": "Bob"}, "extension": "1002", "queue": "2000", "state": "paused",
              "previous_state": "logged_in", "pause_reason": "lunch", "source": "pbx"})

@@ -42,4 +42,8 @@ def subscription_wants(subscription, event) -> bool:
             return False
         if subscription.reseller_id is not None and event.reseller_id != subscription.reseller_id:
             return False
+        if event.type.startswith("communications."):
+            # Every call of every tenant: a system webhook gets them only when it names them
+            # (``communications.*`` or narrower), never through a bare ``*``.
+            return any(s != "*" and selectors_match([s], event.type) for s in subscription.event_types or [])
     return selectors_match(subscription.event_types or ["*"], event.type)

@@ -159,3 +159,31 @@ def test_crm_call_log_follows_the_tenants_settings(api, pbx, world, system_actor
     assert Tenant.objects.get(pk=world.acme.pk).crm_call_logging is (setting.get("crm_call_logging", True))
     with tenant_context(world.acme):
         assert Activity.objects.filter(kind="call").exists() is logged
+
+
+def test_call_events_reach_tenant_webhooks_and_system_webhooks_that_name_them(pbx, world):
+    from django.db import transaction
+
+    from apps.webhooks import services as hooks
+    from apps.webhooks.models import Delivery
+    from apps.webhooks.relay import relay_pending
+
+    actor = pbx["server"]  # any object with a label works as an actor for these services
+    from apps.accounts.principal import Principal
+
+    actor = Principal.system("tests")
+    tenant_hook = hooks.subscription_create(actor=actor, tenant=world.acme, url="https://crm.example.com/hook",
+                                            event_types=["communications.call.*"])
+    named = hooks.subscription_create(actor=actor, kind="system", url="https://ops.example.com/calls",
+                                      event_types=["communications.*"])
+    everything = hooks.subscription_create(actor=actor, kind="system", url="https://ops.example.com/all")
+    other_reseller = hooks.subscription_create(actor=actor, kind="system", url="https://two.example.com/",
+                                               reseller=world.other_reseller, event_types=["communications.*"])
+    with transaction.atomic():
+        ingest(pbx["server"], "sip-call")
+    relay_pending()
+    got = lambda hook: sorted(Delivery.objects.filter(subscription=hook).values_list("event_type", flat=True))  # noqa: E731
+    calls = ["communications.call.answered", "communications.call.ended", "communications.call.ringing"]
+    assert got(tenant_hook) == calls
+    assert [t for t in got(named) if t.startswith("communications.call.")] == calls
+    assert got(everything) == [] and got(other_reseller) == []
