@@ -6,6 +6,10 @@ A typo in a filter name must not silently return every row: unknown query parame
 """
 from __future__ import annotations
 
+import re
+
+from django import forms
+from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.filters import OrderingFilter, SearchFilter
 
@@ -68,28 +72,72 @@ class StrictFilterBackend(DjangoFilterBackend):
             unknown = given - allowed_params(view, filterset)
         reject_unknown_params(unknown)
         filterset = filterset or self.get_filterset(request, queryset, view)
-        if not filterset.is_valid():
-            errors = {field: [{"code": "invalid_filter", "message": str(m)} for m in messages]
-                      for field, messages in filterset.errors.items()}
+        errors = strict_value_errors(filterset, request.query_params)
+        if not errors and not filterset.is_valid():
+            errors = {field: [{"code": _filter_error_code(filterset.form.fields.get(field), e), "message": m}
+                              for e in field_errors for m in e.messages]
+                      for field, field_errors in filterset.form.errors.as_data().items()}
+        if errors:
             raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
                               errors=errors)
         return filterset.qs
+
+
+def _filter_error_code(field, error) -> str:
+    # An id filter naming no object says so (the id is well formed; the object does not exist).
+    if error.code == "invalid_choice" and isinstance(field, forms.ModelChoiceField):
+        return "does_not_exist"
+    return "invalid_filter"
+
+
+def strict_value_errors(filterset, query_params) -> dict:
+    """What django-filter lets through and the document forbids: a boolean filter is ``true`` or
+    ``false`` (django-filter reads ``null``, ``None`` or an empty value as "no filter"), and a
+    typed filter (a number, a date, a choice, an id) is not empty (django-filter ignores an empty
+    one). An empty text filter is a valid string and filters nothing."""
+    errors = {}
+    for name, value in query_params.items():
+        flt = filterset.filters.get(name)
+        if flt is None:
+            continue
+        if isinstance(flt, django_filters.BooleanFilter) and value not in ("true", "false"):
+            errors[name] = [{"code": "invalid_filter", "message": "Give true or false."}]
+        elif value == "" and not isinstance(flt, django_filters.CharFilter):
+            errors[name] = [{"code": "invalid_filter", "message": "An empty value is not a valid filter."}]
+    return errors
 
 
 class StrictSearchFilter(SearchFilter):
     pass
 
 
+def ordering_pattern(fields) -> str:
+    """The ``ordering`` values a list accepts: comma-separated field names, each with an optional
+    ``-``, or nothing (the default order). The document carries the same pattern."""
+    term = "-?(?:" + "|".join(re.escape(f) for f in sorted(fields)) + ")"
+    return f"^(?:{term}(?:,{term})*)?$"
+
+
 class StrictOrderingFilter(OrderingFilter):
     def get_ordering(self, request, queryset, view):
         params = request.query_params.get(self.ordering_param)
         if params:
-            fields = [p.strip() for p in params.split(",") if p.strip()]
             valid = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
-            bad = [f for f in fields if f.lstrip("-") not in valid]
-            if bad:
+            if not re.fullmatch(ordering_pattern(valid), params):
+                bad = [f for f in params.split(",") if f.lstrip("-") not in valid] or [params]
                 raise DomainError(
-                    f"Cannot order by {', '.join(bad)}. Allowed: {', '.join(sorted(valid))}.",
+                    f"Cannot order by {', '.join(bad)}. Allowed: {', '.join(sorted(valid))}, "
+                    f"comma-separated, each with an optional '-'.",
                     code="invalid_ordering", field="ordering")
-            return fields
+            return params.split(",")
         return self.get_default_ordering(view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if fields and fields != "__all__":
+            for parameter in parameters:
+                parameter["schema"] = {"type": "string", "pattern": ordering_pattern(fields)}
+                parameter["description"] = (f"Order by {', '.join(sorted(fields))}: comma-separated, "
+                                            f"'-' for descending.")
+        return parameters

@@ -10,6 +10,13 @@ class Router(SimpleRouter):
         # DRF's SimpleRouter turns any truthy trailing_slash into "/"; set the optional slash here.
         self.trailing_slash = "/?"
 
+    def get_method_map(self, viewset, method_map):
+        # Only the writes a viewset really offers (``ServiceWritesMixin.offers``) are routed, so the
+        # Allow header and the OpenAPI document name exactly the methods that work.
+        bound = super().get_method_map(viewset, method_map)
+        offers = getattr(viewset, "offers", None)
+        return {method: action for method, action in bound.items() if offers is None or offers(action)}
+
 
 platform_router = Router()
 tenant_router = Router()

@@ -7,9 +7,12 @@ Apps can add to the document (the webhooks section, say) by registering a functi
 from __future__ import annotations
 
 import inspect
+import zoneinfo
 from typing import Callable
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 from thirdlane.api.errors import ERROR_CODES, PROBLEM_CONTENT_TYPE
@@ -128,7 +131,43 @@ def _first_paragraph(doc: str | None) -> str:
     return " ".join(text.split())
 
 
+NO_NUL = "^[^\\u0000]*$"
+# What Python's str.strip() removes (DRF trims text fields, then refuses a blank one). Written out,
+# because ECMA-262's \\s (the document's regex dialect) is not the same set.
+_SPACE = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"
+
+
+def refine_request_field(field, schema: dict) -> None:
+    """What DRF's fields refuse and drf-spectacular does not say: an empty list where
+    ``allow_empty=False``, a blank (after trimming) text where ``allow_blank=False``, and NUL."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return
+    if isinstance(field, (serializers.ListField, serializers.ManyRelatedField)) \
+            and not field.allow_empty and "minItems" not in schema:
+        schema["minItems"] = 1
+    types = schema.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "string" not in types or {"pattern", "enum", "format", "const"} & set(schema):
+        return
+    if any(isinstance(v, RegexValidator) for v in getattr(field, "validators", ())):
+        return  # drf-spectacular writes its pattern afterwards
+    if isinstance(field, serializers.CharField) and not field.allow_blank and field.trim_whitespace:
+        schema["pattern"] = NOT_BLANK
+    else:
+        schema["pattern"] = NO_NUL
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request":
+            refine_request_field(field, schema)
+            if isinstance(field, serializers.ListField) and isinstance(schema, dict) \
+                    and isinstance(schema.get("items"), dict):
+                refine_request_field(field.child, schema["items"])
+        return schema
+
     def get_tags(self) -> list[str]:
         # /api/<resource>/... -> tag "<resource>"
         parts = [p for p in self.path.split("/") if p]
@@ -250,20 +289,132 @@ ERROR_RESPONSES: dict[str, tuple[str, Callable[[str, str, dict], bool]]] = {
 _RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
 
 
+def _strict(schema: dict, schemas: dict, seen: set) -> None:
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            _strict(schemas.get(name, {}), schemas, seen)
+        return
+    if schema.get("type") == "object" and "properties" in schema:
+        schema["additionalProperties"] = False
+        for sub in schema["properties"].values():
+            _strict(sub, schemas, seen)
+    if isinstance(schema.get("items"), dict):
+        _strict(schema["items"], schemas, seen)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for sub in schema.get(key, ()):
+            _strict(sub, schemas, seen)
+
+
 def _strict_request_bodies(result: dict, schemas: dict) -> None:
-    """Request bodies refuse unknown fields (400 unknown_field), so their components say
-    ``additionalProperties: false``: a client generated from the document sends nothing else."""
+    """Request bodies refuse unknown fields (400 unknown_field), nested objects too (``options[0].x``),
+    so their components say ``additionalProperties: false``: a client generated from the document
+    sends nothing else."""
+    seen: set = set()
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
             for media in operation.get("requestBody", {}).get("content", {}).values():
-                schema = media.get("schema", {})
-                schema = schema.get("items", schema) if schema.get("type") == "array" else schema
-                ref = schema.get("$ref", "")
-                target = schemas.get(ref.rsplit("/", 1)[1]) if ref.startswith("#/components/schemas/") else schema
-                if target and target.get("type") == "object" and "properties" in target:
-                    target["additionalProperties"] = False
+                _strict(media.get("schema", {}), schemas, seen)
+
+
+_TIMEZONES = {"type": "string", "enum": sorted(zoneinfo.available_timezones())}
+_ANY_LINK = [{"required": [name], "properties": {name: {"type": "integer"}}}
+             for name in ("contact", "account", "lead", "deal")]
+# Rules the services enforce that drf-spectacular cannot read from the serializers, by request
+# component (the ``Patched...`` variant gets the field rules too). "fields" are merged into the
+# properties; "schema" into the component (cross-field rules, for creates and full updates only).
+REQUEST_RULES: dict[str, dict] = {
+    "AgentRequest": {"fields": {"login_code": {"pattern": "^[0-9]{2,10}$"}}},
+    "QueueRequest": {"fields": {"number": {"pattern": "^[0-9]{2,8}$"}}},
+    "LocationRequest": {"fields": {"timezone": _TIMEZONES}},
+    "ScheduleRequest": {"fields": {"timezone": _TIMEZONES}},
+    "DealRequest": {"fields": {"amount": {"pattern": "^(?:[0-9]{1,12}(?:\\.[0-9]{0,2})?|\\.[0-9]{1,2})$"}}},
+    "ImportMapRequest": {"fields": {"columns": {"type": "object"}}},
+    "WebhookRequest": {"fields": {"event_types": {"minItems": 1}}},
+    # A system credential names the reseller; a reseller's credential may leave it out (its own).
+    "TenantRequest": {"schema": {"required": ["reseller"]}},
+    "OrganizationRequest": {"schema": {"required": ["reseller"]}},
+    "ActivityRequest": {"schema": {"anyOf": _ANY_LINK}},
+    "ExtensionBulkRequest": {"schema": {"anyOf": [{"required": ["start", "end"]}, {"required": ["rows"]}]}},
+    "CampaignAddMembersRequest": {"schema": {"anyOf": [
+        {"required": ["contacts"], "properties": {"contacts": {"minItems": 1}}},
+        {"required": ["lists"], "properties": {"lists": {"minItems": 1}}}]}},
+}
+# Query parameters the views check by hand: (path, name) -> schema keywords.
+PARAMETER_RULES: dict[tuple[str, str], dict] = {
+    ("/api/organization/{id}/directory/", "q"): {"minLength": 1, "maxLength": 100},
+    ("/api/crm-contacts/{tenant}/lookup/", "phone"): {"minLength": 1},
+}
+
+
+def _apply_rules(result: dict, schemas: dict) -> None:
+    for name, rule in REQUEST_RULES.items():
+        for component, whole in ((schemas.get(name), True), (schemas.get(f"Patched{name}"), False)):
+            if not component:
+                continue
+            for field, keywords in rule.get("fields", {}).items():
+                if field in component.get("properties", {}):
+                    prop = component["properties"][field]
+                    if "enum" in keywords or "type" in keywords:
+                        prop.pop("pattern", None)
+                    prop.update(keywords)
+            if whole:
+                for key, value in rule.get("schema", {}).items():
+                    if key == "required":
+                        component["required"] = sorted(set(component.get("required", [])) | set(value))
+                    else:
+                        component[key] = value
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+                keywords = PARAMETER_RULES.get((path, parameter.get("name")))
+                if keywords and parameter.get("in") == "query":
+                    parameter.setdefault("schema", {}).update(keywords)
+
+
+def _no_nul(schema: dict, schemas: dict, seen: set) -> None:
+    """Text the API takes (request bodies, query parameters) cannot hold U+0000: PostgreSQL cannot
+    store it and the API answers 400. Say so on every free-text string."""
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            _no_nul(schemas.get(name, {}), schemas, seen)
+        return
+    types = schema.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "string" in types and not {"pattern", "enum", "format", "const"} & set(schema):
+        schema["pattern"] = NO_NUL
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict) and schema[key]:
+            _no_nul(schema[key], schemas, seen)
+    for sub in schema.get("properties", {}).values():
+        _no_nul(sub, schemas, seen)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for sub in schema.get(key, ()):
+            _no_nul(sub, schemas, seen)
+
+
+def _no_nul_in_requests(result: dict, schemas: dict) -> None:
+    seen: set = set()
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") == "query":
+                    _no_nul(parameter.get("schema", {}), schemas, seen)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _no_nul(media.get("schema", {}), schemas, seen)
 
 
 def postprocess(result, generator, request, public):
@@ -323,6 +474,8 @@ def postprocess(result, generator, request, public):
                                       "description": "The database or Redis does not answer (status `error`)."}
     result["tags"] = [{"name": name, "description": tags[name]} for name in sorted(tags)]
     _strict_request_bodies(result, schemas)
+    _no_nul_in_requests(result, schemas)
+    _apply_rules(result, schemas)
     for name in [n for n in schemas if n.startswith("Paginated") and n.endswith("List")]:
         del schemas[name]
     for extension in _extensions:

@@ -14,7 +14,9 @@
 
 Writes go through the service functions a viewset names: ``create_service``, ``update_service``,
 ``delete_service``, called as ``service(actor=..., [tenant=...,] [instance=...,] **validated_data)``.
-A viewset without one does not offer that method.
+A viewset without one (and without its own ``create``/``perform_create`` ...) does not offer that
+method: the router does not route it (405 with an ``Allow`` header that leaves it out) and the
+OpenAPI document does not list it.
 """
 from __future__ import annotations
 
@@ -117,6 +119,21 @@ class ServiceWritesMixin:
     create_service: Callable | None = None
     update_service: Callable | None = None
     delete_service: Callable | None = None
+
+    _SERVICES = {"create": "create_service", "update": "update_service", "partial_update": "update_service",
+                 "destroy": "delete_service"}
+    _PERFORM = {"create": "perform_create", "update": "perform_update", "partial_update": "perform_update",
+                "destroy": "perform_destroy"}
+
+    @classmethod
+    def offers(cls, action: str) -> bool:
+        """Whether the viewset really does ``action``: a write needs its service, or the viewset's
+        own implementation of the action (``create``) or of its step (``perform_create``)."""
+        service = cls._SERVICES.get(action)
+        if service is None or _static(cls, service) is not None:
+            return True
+        return any(getattr(cls, name) is not getattr(base, name, None)
+                   for name, base in ((action, _CrudViewSet), (cls._PERFORM[action], ServiceWritesMixin)))
 
     def _service(self, name: str) -> Callable:
         service = _static(self, name)

@@ -16,7 +16,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
                                                 required=False, allow_null=True)
     key_prefix = serializers.CharField(source="display", read_only=True, help_text="The visible part of the key.")
     state = serializers.SerializerMethodField(help_text="active, expired or revoked.")
-    rotated_from = serializers.PrimaryKeyRelatedField(read_only=True)
+    rotated_from = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                                      help_text="The key this one replaced, if it was rotated.")
 
     class Meta:
         model = ApiKey

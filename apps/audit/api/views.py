@@ -1,12 +1,20 @@
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.audit.models import AuditEntry
 from thirdlane.api.viewsets import ReadOnlyPlatformViewSet
 
 
+@extend_schema_field({"type": ["object", "null"], "additionalProperties": True})
+class _Snapshot(serializers.JSONField):
+    """The object's fields before/after the change; null before a create and after a delete."""
+
+
 class AuditEntrySerializer(serializers.ModelSerializer):
     tenant = serializers.CharField(source="tenant_slug", read_only=True)
+    before = _Snapshot(read_only=True)
+    after = _Snapshot(read_only=True)
 
     class Meta:
         model = AuditEntry

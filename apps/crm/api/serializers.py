@@ -59,7 +59,9 @@ class ContactSerializer(CrmSerializer):
     email = email_field()
     other_email = email_field()
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all(), required=False, allow_null=True)
-    account_name = serializers.CharField(source="account.name", read_only=True, default=None, allow_null=True)
+    # A method field, so it is present in every response (a default on a dotted source is skipped
+    # in partial updates).
+    account_name = serializers.SerializerMethodField()
 
     class Meta:
         model = Contact
@@ -68,6 +70,10 @@ class ContactSerializer(CrmSerializer):
                   "source", "external_id", "shared_in_directory", "notes", "custom", "created_at", "updated_at")
         read_only_fields = ("created_at", "updated_at")
         extra_kwargs = {"external_id": {"validators": []}}
+
+    @extend_schema_field({"type": ["string", "null"], "readOnly": True})
+    def get_account_name(self, contact) -> str | None:
+        return contact.account.name if contact.account_id else None
 
 
 class ContactLookupSerializer(serializers.ModelSerializer):

@@ -394,11 +394,7 @@ class ImportJobViewSet(CrmViewSet):
     ordering_fields = ("created_at", "id")
     ordering = ("-created_at", "-id")
     http_method_names = ["get", "post", "delete", "head", "options"]
-    delete_service = imports.import_delete
-
-    def create(self, request, *args, **kwargs):
-        raise DomainError(f"Start an import with POST /api/crm-contacts/{self.tenant.slug}/import.",
-                          code="method_not_allowed")
+    delete_service = imports.import_delete  # imports start at POST /api/crm-contacts/<tenant>/import
 
     @extend_schema(responses={(200, "text/csv"): {"type": "string"}})
     @action(detail=True, methods=["get"])

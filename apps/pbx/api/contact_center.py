@@ -5,7 +5,6 @@ from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from apps.pbx import contact_center
@@ -122,9 +121,6 @@ class ContactCenterAgentViewSet(TenantScopedViewSet):
     ordering_fields = ("name", "state", "state_changed_at")
     ordering = ("name",)
     http_method_names = ["get", "post", "head", "options"]
-
-    def create(self, request, *args, **kwargs):
-        raise MethodNotAllowed("POST")
 
     def _act(self, request, name: str, reason: str = ""):
         agent = contact_center.agent_action(actor=self.principal, tenant=self.tenant, agent=self.get_object(),

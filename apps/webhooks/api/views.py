@@ -223,10 +223,6 @@ class DeliveryLog:
         return (Delivery.objects.filter(subscription=subscription)
                 .select_related("event").prefetch_related("attempts"))
 
-    @extend_schema(exclude=True)
-    def create(self, request, *args, **kwargs):
-        raise exceptions.MethodNotAllowed(request.method)
-
     @extend_schema(request=None, responses=DeliverySerializer,
                    description="Deliver again now, with a fresh retry schedule; earlier attempts stay logged.")
     @action(detail=True, methods=["post"])
