@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Where Asterisk reaches `manage.py agi_serve` (agi://host:4573); empty: no CRM caller-name look-up
 # in the rendered dialplan.
 PBX_AGI_URL = env("PBX_AGI_URL", "")
+# Call control (apps.calls): tries while a PBX's AMI is unreachable (backoff base, 2x, 4x ...), then the
+# job fails with pbx_unreachable; a job still waiting after CALL_CONTROL_EXPIRE seconds fails as expired.
+CALL_CONTROL_MAX_RETRIES = env_int("CALL_CONTROL_MAX_RETRIES", 3)
+CALL_CONTROL_RETRY_BASE = float(env("CALL_CONTROL_RETRY_BASE", "1.0"))
+CALL_CONTROL_EXPIRE = env_int("CALL_CONTROL_EXPIRE", 120)
 
 # --- Webhooks ------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)

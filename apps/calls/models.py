@@ -100,3 +100,53 @@ class CallLeg(models.Model):
 
     def __str__(self) -> str:
         return self.channel
+
+
+class CallControlJob(models.Model):
+    """One call-control request (originate, hangup, transfer, queue pause ...) and its outcome.
+
+    The API writes the row (``queued``) and a Celery task sends the AMI action to the PBX, then
+    records what the PBX answered: the response headers (never a secret: the Login is not kept)
+    and, for an originate, the ``OriginateResponse`` that says whether the first leg answered.
+    """
+
+    class Action(models.TextChoices):
+        ORIGINATE = "originate", "Click-to-call originate"
+        HANGUP = "hangup", "Hang up"
+        BLIND_TRANSFER = "blind_transfer", "Blind transfer"
+        ATTENDED_TRANSFER = "attended_transfer", "Attended transfer"
+        QUEUE_PAUSE = "queue_pause", "Queue member pause"
+        QUEUE_UNPAUSE = "queue_unpause", "Queue member unpause"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    action = models.CharField(max_length=32, choices=Action.choices)
+    parameters = models.JSONField(default=dict, blank=True, help_text="The request, as validated.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    result = models.JSONField(default=dict, blank=True, help_text="What the PBX did (channel, uniqueid ...).")
+    ami_response = models.JSONField(default=list, blank=True,
+                                    help_text="The PBX's answer: the response and follow-up events, as headers.")
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    server_id = models.BigIntegerField(null=True, blank=True, help_text="The PBX server (public pbx_server.id).")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "call-control job"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
