@@ -151,6 +151,19 @@ def error_text(exc: DomainError) -> str:
     return exc.detail + (" (" + "; ".join(details) + ")" if details and len(details) > 1 else "")
 
 
+class ReadOnlyAdminMixin:
+    """For records the portal writes itself (audit entries, deliveries, pushes, calls): view only."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from apps.audit.models import AuditEntry
-from thirdlane.admin import ScopedModelAdmin
+from thirdlane.admin import ReadOnlyAdminMixin, ScopedModelAdmin
 from thirdlane.admin_display import model_label, short_datetime, truncated
 
 
@@ -20,7 +20,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     list_display = ("when", "actor", "change", "object", "tenant", "source")
     list_display_links = ("when",)
     list_filter = ("action", "source", ObjectTypeFilter, "actor_type")
@@ -49,12 +49,3 @@ class AuditEntryAdmin(ScopedModelAdmin):
         return format_html("{} {}", model_label(obj.object_type), truncated(obj.object_repr or obj.object_id, "24em"))
 
     scope_fields = {"tenant": "tenant", "reseller": "reseller"}
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -8,23 +8,12 @@ from django.urls import path
 
 from apps.calls import selectors
 from apps.calls.models import Call, CallLeg
-from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin
+from thirdlane.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedModelAdmin
 from thirdlane.admin_display import short_datetime
 from thirdlane.admin_sites import tenant_admin_site
 
 
-class ReadOnly:
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LegInline(ReadOnly, ScopedAdminMixin, admin.TabularInline):
+class LegInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
     model = CallLeg
     extra = 0
     fields = ("channel", "kind", "extension", "caller_number", "caller_name", "started_at", "answered_at",
@@ -33,7 +22,7 @@ class LegInline(ReadOnly, ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Call, site=tenant_admin_site)
-class CallAdmin(ReadOnly, ScopedModelAdmin):
+class CallAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     list_display = ("when", "direction", "caller", "callee", "disposition", "duration_text", "extensions_text",
                     "queue_agent")
     list_filter = ("direction", "disposition", "status", "queue")

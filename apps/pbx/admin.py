@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from apps.pbx import services, validators
 from apps.pbx.models import ConfigPush, Location, Server
 from apps.tenants.models import Tenant
-from thirdlane.admin import ScopedModelAdmin, principal_for
+from thirdlane.admin import ReadOnlyAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.admin_display import short_datetime, truncated
 
 
@@ -152,7 +152,7 @@ class ServerAdmin(ScopedModelAdmin):
 
 
 @admin.register(ConfigPush)
-class ConfigPushAdmin(ScopedModelAdmin):
+class ConfigPushAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     system_only = True
     list_display = ("id", "server", "status", "progress", "files", "requested_by", "queued", "finished")
     list_filter = ("status", "server")
@@ -171,12 +171,3 @@ class ConfigPushAdmin(ScopedModelAdmin):
     @admin.display(description="Finished", ordering="finished_at")
     def finished(self, obj):
         return short_datetime(obj.finished_at)
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

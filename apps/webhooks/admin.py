@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from apps.webhooks import services
 from apps.webhooks.models import Attempt, Delivery, Subscription
-from thirdlane.admin import ScopedAdminMixin, ScopedModelAdmin, principal_for
+from thirdlane.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedModelAdmin, principal_for
 from thirdlane.admin_display import short_date, short_datetime, truncated
 from thirdlane.api.errors import DomainError
 
@@ -270,7 +270,7 @@ class DeliveryAdmin(ScopedModelAdmin):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(ScopedModelAdmin):
+class AttemptAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     list_display = ("id", "delivery", "attempted_at", "succeeded", "status_code", "duration_ms", "error")
     list_filter = ("succeeded", "status_code")
     search_fields = ("error", "delivery__event_type", "delivery__subscription__url")
@@ -279,12 +279,3 @@ class AttemptAdmin(ScopedModelAdmin):
                        "error", "address")
 
     scope_fields = _owners("delivery__subscription")
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -110,20 +110,25 @@ def test_deleting_an_object_in_use_shows_who_uses_it(reseller_client, populated,
         assert Queue.objects.filter(pk=populated["queue"].pk).exists()
 
 
-def test_editing_queue_members_inline_emits_the_final_state(reseller_client, populated, world):
-    queue = populated["queue"]
-    with tenant_context(world.acme):
-        member = QueueMember.objects.get(queue=queue)
-    ext = populated["extension"]
-    data = {"number": "5000", "name": "Support", "strategy": "linear", "ring_timeout": "15", "wrapup_time": "0",
+def queue_form(queue, member, *, strategy: str, second: dict) -> dict:
+    """The queue's change form as posted: its fields, the existing member row and a second row."""
+    return {"number": "5000", "name": "Support", "strategy": strategy, "ring_timeout": "15", "wrapup_time": "0",
             "max_wait": "300", "max_callers": "0", "music_on_hold": "default", "announce_frequency": "0",
             "join_empty": "on", "fallback_type": "", "fallback_id": "", "fallback_number": "",
             "members-TOTAL_FORMS": "2", "members-INITIAL_FORMS": "1", "members-MIN_NUM_FORMS": "0",
             "members-MAX_NUM_FORMS": "1000",
             "members-0-id": str(member.pk), "members-0-queue": str(queue.pk), "members-0-agent": str(member.agent_id),
             "members-0-extension": "", "members-0-penalty": "0",
-            "members-1-queue": str(queue.pk), "members-1-extension": str(ext.pk), "members-1-agent": "",
-            "members-1-penalty": "3"}
+            "members-1-queue": str(queue.pk), "members-1-extension": second["extension"],
+            "members-1-agent": second["agent"], "members-1-penalty": "3"}
+
+
+def test_editing_queue_members_inline_emits_the_final_state(reseller_client, populated, world):
+    queue = populated["queue"]
+    with tenant_context(world.acme):
+        member = QueueMember.objects.get(queue=queue)
+    ext = populated["extension"]
+    data = queue_form(queue, member, strategy="linear", second={"extension": str(ext.pk), "agent": ""})
     events, entries = OutboxEvent.objects.count(), AuditEntry.objects.count()
     response = reseller_client.post(f"/t/acme/admin/telephony/queue/{queue.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -139,15 +144,8 @@ def test_inline_rows_are_validated_by_the_service(reseller_client, populated, wo
     queue = populated["queue"]
     with tenant_context(world.acme):
         member = QueueMember.objects.get(queue=queue)
-    data = {"number": "5000", "name": "Support", "strategy": "ringall", "ring_timeout": "15", "wrapup_time": "0",
-            "max_wait": "300", "max_callers": "0", "music_on_hold": "default", "announce_frequency": "0",
-            "join_empty": "on", "fallback_type": "", "fallback_id": "", "fallback_number": "",
-            "members-TOTAL_FORMS": "2", "members-INITIAL_FORMS": "1", "members-MIN_NUM_FORMS": "0",
-            "members-MAX_NUM_FORMS": "1000",
-            "members-0-id": str(member.pk), "members-0-queue": str(queue.pk), "members-0-agent": str(member.agent_id),
-            "members-0-extension": "", "members-0-penalty": "0",
-            "members-1-queue": str(queue.pk), "members-1-extension": "", "members-1-agent": str(member.agent_id),
-            "members-1-penalty": "3"}  # the same agent twice: the service refuses it
+    # the same agent twice: the service refuses it
+    data = queue_form(queue, member, strategy="ringall", second={"extension": "", "agent": str(member.agent_id)})
     response = reseller_client.post(f"/t/acme/admin/telephony/queue/{queue.pk}/change/", data, follow=True)
     assert "listed twice" in response.content.decode() or "already exists" in response.content.decode()
     with tenant_context(world.acme):
