@@ -312,3 +312,22 @@ def test_a_job_is_run_once_even_if_its_message_comes_twice(api, world, cc):
         again = run(world, cc, peer, created["id"])
     assert again.status == "succeeded" and again.attempts == 1
     assert len(control_peers.sent(peer, "QueuePause")) == 1
+
+
+def test_jobs_left_waiting_expire_instead_of_running_late(api, world, cc):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.calls.tasks import expire_control_jobs
+
+    stale = post(api, "queue-unpause", {"extension": "1002"}).json()
+    fresh = post(api, "queue-unpause", {"extension": "1002"}).json()
+    with tenant_context(world.acme):
+        CallControlJob.objects.filter(pk=stale["id"]).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert expire_control_jobs.apply().get() == 1
+    assert (job(world, stale["id"]).status, job(world, stale["id"]).error_code) == ("failed", "expired")
+    assert job(world, fresh["id"]).status == "queued"
+    with control_peers.peer() as peer:  # a late message for the expired job sends nothing
+        assert run(world, cc, peer, stale["id"]).status == "failed"
+    assert control_peers.sent(peer, "QueuePause") == []
