@@ -62,10 +62,8 @@ def disable_after() -> timedelta:
 
 # --- the message ---------------------------------------------------------------------------
 
-def body_for(delivery: Delivery) -> dict:
-    if delivery.payload is not None:
-        return delivery.payload
-    event = delivery.event
+def event_body(event) -> dict:
+    """The message of one outbox event: what a webhook posts and the event stream sends."""
     return {
         "type": event.type,
         "timestamp": event.occurred_at.isoformat().replace("+00:00", "Z"),
@@ -76,11 +74,22 @@ def body_for(delivery: Delivery) -> dict:
     }
 
 
+def body_json(body: dict) -> str:
+    """The exact text of a message (compact, keys sorted), shared with the event stream."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def body_for(delivery: Delivery) -> dict:
+    if delivery.payload is not None:
+        return delivery.payload
+    return event_body(delivery.event)
+
+
 def request_for(delivery: Delivery, subscription: Subscription, signed_at: datetime | None = None
                 ) -> tuple[bytes, dict[str, str]]:
     """The exact bytes and headers of one attempt."""
     signed_at = signed_at or datetime.now(tz=dt_timezone.utc)
-    body = json.dumps(body_for(delivery), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    body = body_json(body_for(delivery))
     headers = {str(k): str(v) for k, v in (subscription.headers or {}).items()}
     headers.update({
         "Content-Type": "application/json",
