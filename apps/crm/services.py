@@ -346,7 +346,8 @@ def _existing_contacts(ids: Iterable[int]) -> list[int]:
     found = set(Contact.objects.filter(pk__in=ids).values_list("pk", flat=True))
     missing = [i for i in ids if i not in found]
     if missing:
-        raise Invalid(f"No contact(s) with id {', '.join(map(str, missing[:20]))}.", field="contacts")
+        raise DomainError(f"No contact(s) with id {', '.join(map(str, missing[:20]))}.", code="reference_not_found",
+                          field="contacts")
     return ids
 
 

@@ -151,3 +151,17 @@ def test_every_export_neutralises_formulas_the_same_way(cell, written):
     assert csvsafe.neutralise(cell) == written
     assert resources.neutralise is csvsafe.neutralise and crm_admin.neutralise is csvsafe.neutralise
     assert csvsafe.unneutralise(written) == cell
+
+
+def test_date_time_filters_take_any_rfc3339_offset(api, world):
+    # PostgreSQL refuses offsets beyond 15:59; the filter compares in UTC, so they work.
+    response = api("system").get("/api/crm-leads/acme/?created_after=0136-09-10T03:07:15-17:04")
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("path", ["/api/crm-leads/acme/?created_after=0001-01-01T00:00:00%2B05:00",
+                                  "/api/calls/?started_after=2026-13-01T00:00:00Z",
+                                  "/api/calls/?started_after=0001-01-01T00:00:00%2B05:00"])
+def test_out_of_range_date_times_are_400_not_500(api, world, path):
+    response = api("system").get(path)
+    assert response.status_code == 400 and response.json()["code"] == "invalid_filter", response.content

@@ -77,10 +77,28 @@ class StrictFilterBackend(DjangoFilterBackend):
             errors = {field: [{"code": _filter_error_code(filterset.form.fields.get(field), e), "message": m}
                               for e in field_errors for m in e.messages]
                       for field, field_errors in filterset.form.errors.as_data().items()}
+        if not errors:
+            errors = unstorable_datetimes(filterset.form.cleaned_data)
         if errors:
             raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
                               errors=errors)
         return filterset.qs
+
+
+def unstorable_datetimes(cleaned: dict) -> dict:
+    """Date-times are compared in UTC: each is converted here (PostgreSQL refuses UTC offsets
+    beyond 15:59 that RFC 3339 allows), and one that has no UTC equivalent (year 1 with a positive
+    offset) is a 400 rather than a server error in the query."""
+    import datetime as dt
+
+    errors = {}
+    for name, value in list(cleaned.items()):
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            try:
+                cleaned[name] = value.astimezone(dt.timezone.utc)
+            except (OverflowError, ValueError):
+                errors[name] = [{"code": "invalid_filter", "message": "The date-time is out of range."}]
+    return errors
 
 
 def _filter_error_code(field, error) -> str:

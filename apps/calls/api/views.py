@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 
@@ -11,7 +12,7 @@ from apps.calls.api.filters import CallFilter
 from apps.calls.models import Call
 from apps.tenants.models import Tenant
 from thirdlane.api.errors import DomainError
-from thirdlane.api.filters import reject_unknown_params
+from thirdlane.api.filters import reject_unknown_params, unstorable_datetimes
 from thirdlane.api.pagination import PageAlreadyCounted
 from thirdlane.api.viewsets import ApiViewSet, TenantScopedViewSet
 
@@ -58,8 +59,8 @@ class PlatformCallViewSet(ApiViewSet):
 
     @extend_schema(parameters=[
         OpenApiParameter("tenant", str, description="Only this tenant (slug)."),
-        OpenApiParameter("started_after", str, description="ISO 8601 date-time, inclusive."),
-        OpenApiParameter("started_before", str, description="ISO 8601 date-time, exclusive."),
+        OpenApiParameter("started_after", OpenApiTypes.DATETIME, description="ISO 8601 date-time, inclusive."),
+        OpenApiParameter("started_before", OpenApiTypes.DATETIME, description="ISO 8601 date-time, exclusive."),
         OpenApiParameter("direction", str, enum=Call.Direction.values),
         OpenApiParameter("disposition", str, enum=Call.Disposition.values),
     ])
@@ -73,10 +74,17 @@ class PlatformCallViewSet(ApiViewSet):
         bounds = {}
         for name in ("started_after", "started_before"):
             if params.get(name):
-                value = parse_datetime(params[name])
+                try:
+                    value = parse_datetime(params[name])
+                except ValueError:  # well-formed but impossible (month 13, offset beyond a day)
+                    value = None
                 if value is None:
                     raise DomainError(f"{name} is not an ISO 8601 date-time.", code="invalid_filter", field=name)
                 bounds[name] = value
+        errors = unstorable_datetimes(bounds)
+        if errors:
+            raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
+                              errors=errors)
         for name, choices in (("direction", Call.Direction.values), ("disposition", Call.Disposition.values)):
             if params.get(name) and params[name] not in choices:
                 raise DomainError(f"{name} must be one of {', '.join(choices)}.", code="invalid_filter", field=name)
