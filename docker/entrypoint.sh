@@ -19,6 +19,14 @@ case "$cmd" in
       --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
       $extra "$@"
     ;;
+  stream)
+    # The real-time event stream (/api/events/<tenant>/stream): one coroutine per client, so one
+    # process holds hundreds of streams. Each worker process reads the outbox once for its clients.
+    exec uvicorn thirdlane.asgi:application \
+      --host 0.0.0.0 --port "${STREAM_PORT:-8001}" --workers "${STREAM_WORKERS:-1}" \
+      --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+      --timeout-graceful-shutdown "${STREAM_SHUTDOWN_SECONDS:-5}" --no-access-log "$@"
+    ;;
   worker)
     exec celery -A thirdlane worker -l "${CELERY_LOG_LEVEL:-info}" \
       --concurrency "${WORKER_CONCURRENCY:-2}" "$@"

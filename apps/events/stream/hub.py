@@ -37,6 +37,8 @@ class Subscriber:
         self.reseller_id = reseller_id
         self.selectors = selectors
         self.everything = selectors == ["*"]
+        # Subscribers with equal keys want exactly the same events (see Hub.publish).
+        self.filter_key = (tuple(selectors), frozenset(tenant_ids) if tenant_ids is not None else None, reseller_id)
         self.buffer_bytes = buffer_bytes
         self.pending: list[bytes] = []
         self.pending_bytes = 0
@@ -77,7 +79,7 @@ class Subscriber:
 
 class Hub:
     def __init__(self, *, redis_url: str | None, channel: str, poll_interval: float = 1.0,
-                 batch_window: float = 0.02):
+                 batch_window: float = 0.05):
         self.redis_url, self.channel = redis_url, channel
         self.poll_interval, self.batch_window = poll_interval, batch_window
         self.horizon = 0  # every event <= this is final and has been handed to the subscribers
@@ -118,11 +120,13 @@ class Hub:
     def subscribe(self, sub: Subscriber) -> None:
         """Live from ``self.horizon`` on. The caller has replayed up to it: call without an
         ``await`` between that check and this, so no event falls in between."""
-        if sub.tenant_ids is None:
-            self._platform.add(sub)
+        if sub.tenant_ids is not None and len(sub.tenant_ids) == 1:
+            tenant_id = next(iter(sub.tenant_ids))
+            self._by_tenant.setdefault(tenant_id, set()).add(sub)
         else:
-            for tenant_id in sub.tenant_ids:
-                self._by_tenant.setdefault(tenant_id, set()).add(sub)
+            # Several tenants, or all of a reseller's or the system's: they see the whole batch
+            # (filtered), so their events stay in id order across tenants.
+            self._platform.add(sub)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self._platform.discard(sub)
@@ -134,28 +138,57 @@ class Hub:
                     del self._by_tenant[tenant_id]
 
     def publish(self, events) -> None:
-        woken: set[Subscriber] = set()
-        slow: list[Subscriber] = []
+        """Hand a batch of final events (in id order) to the subscribers that want them.
+
+        Subscribers with the same filter get the same bytes: the chunk is built once per filter
+        and batch, so the cost per client is one append however many events the batch holds.
+        """
+        if not events:
+            return
+        encoded: dict[int, bytes] = {}
+
+        def frame(event) -> bytes:
+            data = encoded.get(event.id)
+            if data is None:
+                data = encoded[event.id] = frames.event_frame(event)
+            return data
+
+        by_tenant: dict[int | None, list] = {}
         for event in events:
-            targets = self._platform.union(self._by_tenant.get(event.tenant_id, ()))
-            if not targets:
-                continue
-            frame = None
-            for sub in targets:
-                if sub.closed is not None or not sub.wants(event):
-                    continue
-                frame = frame or frames.event_frame(event)
-                if sub.push(event.id, frame):
-                    woken.add(sub)
-                else:
-                    slow.append(sub)
-                    sub.closed = slow_consumer_problem()  # no more frames for it
+            by_tenant.setdefault(event.tenant_id, []).append(event)
+        slow: list[Subscriber] = []
+        for tenant_id, batch in by_tenant.items():
+            subs = self._by_tenant.get(tenant_id)
+            if subs:
+                self._deliver(subs, batch, frame, slow)
+        if self._platform:
+            self._deliver(self._platform, events, frame, slow)
         for sub in slow:
             self.unsubscribe(sub)
             sub.wake.set()
             self.stats["dropped_slow"] += 1
-        for sub in woken:
-            sub.wake.set()
+
+    @staticmethod
+    def _deliver(subs, batch, frame, slow: list) -> None:
+        first_id, last_id = batch[0].id, batch[-1].id
+        chunks: dict[tuple, bytes] = {}
+        for sub in subs:
+            if sub.closed is not None:
+                continue
+            if sub.last_id >= first_id:  # cannot happen after catch_up; kept exact anyway
+                chunk = b"".join(frame(e) for e in batch if sub.wants(e))
+            else:
+                key = sub.filter_key
+                chunk = chunks.get(key)
+                if chunk is None:
+                    chunk = chunks[key] = b"".join(frame(e) for e in batch if sub.wants(e))
+            if not chunk:
+                continue
+            if sub.push(last_id, chunk):
+                sub.wake.set()
+            else:
+                sub.closed = slow_consumer_problem()  # no more frames for it
+                slow.append(sub)
 
     # --- reading ----------------------------------------------------------------------------
     def _step(self):
