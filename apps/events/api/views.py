@@ -22,7 +22,8 @@ from thirdlane.api.errors import DomainError, Invalid
 from thirdlane.api.viewsets import ApiViewSet, TenantScopedViewSet
 
 ALL_TENANTS = "_all"
-QUERY_PARAMS = {"types", "last_event_id"}
+# ``format`` is DRF's renderer override (json or sse), which the OpenAPI document lists too.
+QUERY_PARAMS = {"types", "last_event_id", "format"}
 
 
 @dataclass(frozen=True)
