@@ -31,7 +31,7 @@ def peer_script(**kw) -> AmiScript:
                                "queuestatus": empty_list("QueueStatusComplete", "Queue status will follow")}, **kw)
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:
+def wait_for(predicate, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

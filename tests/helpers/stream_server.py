@@ -11,74 +11,21 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from tests.helpers.gunicorn import ROOT, free_port
+from tests.helpers.process import ListeningProcess
 
 
-class StreamServer:
-    def __init__(self, database_name: str, extra_env: dict | None = None):
-        self.database_name = database_name
-        self.extra_env = extra_env or {}
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-        self.log_path = ROOT / ".local" / f"test-stream-{os.getpid()}-{self.port}.log"
+class StreamServer(ListeningProcess):
+    name = "stream"
 
-    def env(self) -> dict:
-        from django.conf import settings
+    def command(self) -> list[str]:
+        return ["uvicorn", "thirdlane.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
+                "--no-access-log", "--timeout-graceful-shutdown", "2"]
 
-        db = settings.DATABASES["default"]
-        env = dict(os.environ)
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "thirdlane.settings_test",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{self.database_name}",
-            "TEST_REDIS_URL": settings.REDIS_URL,
-            "LOG_FORMAT": "text",
-        })
-        env.update(self.extra_env)
-        return env
-
-    def start(self) -> "StreamServer":
-        self.log_path.parent.mkdir(exist_ok=True)
-        log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "thirdlane.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "2"],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {self.log()}")
-            if "Application startup complete" in self.log() and self._accepts():
-                return self
-            time.sleep(0.1)
-        raise RuntimeError(f"uvicorn did not start: {self.log()}")
-
-    def _accepts(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+    def ready(self) -> bool:
+        return "Application startup complete" in self.log() and self.accepts()
 
 
 class SseClient:
