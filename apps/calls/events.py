@@ -8,15 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
-from django.utils import timezone
 
 from apps.calls.models import Call
 from apps.calls.tracker import MemberState
 
 logger = logging.getLogger(__name__)
-
-S_LOGGED_IN, S_LOGGED_OUT, S_PAUSED = "logged_in", "logged_out", "paused"
-
 
 def _iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
@@ -87,8 +83,11 @@ def call_payload(tenant, server, call: Call, contact: dict | None) -> dict:
 
 
 def log_to_crm(tenant, call: Call, contact: dict | None) -> None:
-    """A call activity on the matched contact, when the tenant logs calls of this direction."""
+    """A call activity on the matched contact, when the tenant logs calls of this direction,
+    written by the CRM's own service (audit and ``crm.activity.created`` like any activity)."""
+    from apps.accounts.principal import Principal
     from apps.crm.models import Activity
+    from apps.crm.services import activity_create
 
     if contact is None or not getattr(tenant, "crm_call_logging", True):
         return
@@ -103,22 +102,23 @@ def log_to_crm(tenant, call: Call, contact: dict | None) -> None:
         f"Agent/extension: {who}", f"Queue: {call.queue}" if call.queue else "",
         f"Recording: {call.recording}" if call.recording else "", f"Call id: {call.linkedid}"]))
     # Idempotent like the rest: one activity per call (the subject carries the call id).
-    subject = f"{label} ({call.disposition.replace('_', ' ')}) [{call.linkedid}]"
+    subject = f"{label} ({call.disposition.replace('_', ' ')}) [{call.linkedid}]"[:200]
     if Activity.objects.filter(contact_id=contact["id"], kind=Activity.Kind.CALL, subject=subject).exists():
         return
-    Activity.objects.create(kind=Activity.Kind.CALL, subject=subject[:200], body=body, contact_id=contact["id"],
-                            occurred_at=call.started_at, duration_seconds=call.duration, owner=who[:150])
+    activity_create(actor=Principal.system("pbx"), tenant=tenant, kind=Activity.Kind.CALL, subject=subject,
+                    body=body, contact_id=contact["id"], occurred_at=call.started_at,
+                    duration_seconds=call.duration, owner=who[:150])
 
 
 def apply_members(tenant, members: list[MemberState]) -> list[dict]:
     """Agent state as the PBX reports it (a pause on the phone, a login by feature code, a
     resync after a restart): the agent whose extension is the member follows, with one
-    ``communications.agent.state_changed`` event per real change."""
+    ``communications.agent.state_changed`` event per real change. The change goes through the
+    telephony service, so it is audited and emits ``config.agent.updated`` like one made in the API."""
     from apps.accounts.principal import Principal
-    from apps.audit.services import snapshot
     from apps.calls import live
     from apps.telephony.models import Agent
-    from thirdlane.services import record_updated
+    from apps.telephony.services import agent_set_state
 
     if not members:
         return []
@@ -133,18 +133,16 @@ def apply_members(tenant, members: list[MemberState]) -> list[dict]:
         if agent is None:
             continue
         if member.event == "QueueMemberRemoved":
-            state, reason = S_LOGGED_OUT, ""
+            state, reason = Agent.State.LOGGED_OUT, ""
         elif member.paused:
-            state, reason = S_PAUSED, member.reason
+            state, reason = Agent.State.PAUSED, member.reason
         else:
-            state, reason = S_LOGGED_IN, ""
+            state, reason = Agent.State.LOGGED_IN, ""
         if state == agent.state and reason == agent.pause_reason:
             continue
-        before = snapshot(agent)
         previous = agent.state
-        agent.state, agent.pause_reason, agent.state_changed_at = state, reason[:100], timezone.now()
-        agent.save(update_fields=["state", "pause_reason", "state_changed_at", "updated_at"])
-        record_updated(actor=actor, instance=agent, before=before, tenant=tenant)
+        agent = agents[member.extension] = agent_set_state(actor=actor, tenant=tenant, instance=agent, state=state,
+                                                           pause_reason=reason[:100])
         payloads.append({"agent": {"id": agent.pk, "name": agent.name}, "extension": member.extension,
                          "queue": member.queue, "state": state, "previous_state": previous,
                          "pause_reason": agent.pause_reason, "source": "pbx"})

@@ -77,6 +77,8 @@ def test_queue_call_records_queue_agent_and_the_agent_follows_the_pbx(pbx, world
     # 1002 is a member on the PBX (not paused): the portal's agent is logged in, once.
     assert agent.state == "logged_in"
     assert events().count("communications.agent.state_changed") == 1
+    # through the telephony service, like a change made in the API
+    assert OutboxEvent.objects.filter(type="config.agent.updated").count() == 1
 
 
 def test_event_storm_makes_twenty_calls(pbx, world):
@@ -139,6 +141,7 @@ def test_screen_pop_contact_and_crm_call_log(pbx, world, system_actor):
     assert ringing.data["contact"] == {"id": contact.pk, "name": "Ann Caller", "account": None}
     assert activity.kind == "call" and activity.duration_seconds == call.duration
     assert "Inbound call" in activity.subject
+    assert OutboxEvent.objects.filter(type="crm.activity.created", data__id=activity.pk).count() == 1
 
 
 @pytest.mark.parametrize("setting,logged", [({}, True), ({"crm_call_logging": False}, False),
