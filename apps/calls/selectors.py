@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.calls import live
 from apps.calls.models import Call
-from apps.organizations.selectors import _run_over_schemas, _table
+from apps.tenants.crossschema import run_over_schemas, table
 
 ROLLUP_COLUMNS = ("id", "linkedid", "direction", "status", "caller_number", "callee_number", "did", "queue", "agent",
                   "disposition", "started_at", "answered_at", "ended_at", "duration", "billsec")
@@ -70,7 +70,7 @@ def rollup(tenants, *, started_after: datetime | None = None, started_before: da
     def build_rows(schemas):
         parts, params = [], []
         for schema in schemas:
-            parts.append(f"SELECT %s::text AS tenant, {cols} FROM {_table(Call, schema)}{condition}")
+            parts.append(f"SELECT %s::text AS tenant, {cols} FROM {table(Call, schema)}{condition}")
             params += [by_schema[schema], *where_params]
         sql = " UNION ALL ".join(parts) + " ORDER BY started_at DESC, tenant, id DESC LIMIT %s OFFSET %s"
         return sql, [*params, limit, offset]
@@ -78,13 +78,13 @@ def rollup(tenants, *, started_after: datetime | None = None, started_before: da
     def build_count(schemas):
         parts, params = [], []
         for schema in schemas:
-            parts.append(f"SELECT count(*) AS n FROM {_table(Call, schema)}{condition}")
+            parts.append(f"SELECT count(*) AS n FROM {table(Call, schema)}{condition}")
             params += where_params
         return "SELECT coalesce(sum(n), 0) FROM (" + " UNION ALL ".join(parts) + ") c", params
 
-    table = [Call._meta.db_table]
-    rows = _run_over_schemas(build_rows, list(by_schema), table)
-    total = _run_over_schemas(build_count, list(by_schema), table)
+    tables = [Call._meta.db_table]
+    rows = run_over_schemas(build_rows, list(by_schema), tables)
+    total = run_over_schemas(build_count, list(by_schema), tables)
     names = ("tenant", *ROLLUP_COLUMNS)
     items = [dict(zip(names, row)) for row in rows]
     for item in items:

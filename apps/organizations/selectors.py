@@ -9,17 +9,16 @@ creation) and are quoted anyway.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 from django.apps import apps as django_apps
-from django.db import ProgrammingError, connection, transaction
 from django.db.models import Q, Count, F
 
 from apps.organizations import prepared
 from apps.organizations.models import Organization, OrganizationMember
+from apps.tenants.crossschema import qn, run_over_schemas, table
 from apps.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -28,65 +27,11 @@ DIRECTORY_TYPES = ("extension", "contact", "queue")
 QUERY_MAX_LENGTH = 100
 
 
-def qn(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
 def _model(label: str):
     try:
         return django_apps.get_model(label)
     except LookupError:  # the app that owns it is not installed (or not built yet)
         return None
-
-
-def _table(model, schema: str) -> str:
-    return f"{qn(schema)}.{qn(model._meta.db_table)}"
-
-
-def _missing_table(exc: Exception) -> bool:
-    return getattr(exc.__cause__, "sqlstate", None) == "42P01"  # undefined_table
-
-
-def _schemas_with(schemas: list[str], tables: list[str]) -> list[str]:
-    """The schemas among ``schemas`` that have every one of ``tables`` (one catalog query)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.name FROM unnest(%s::text[]) s(name) WHERE NOT EXISTS ("
-            " SELECT 1 FROM unnest(%s::text[]) t(name)"
-            " WHERE to_regclass(quote_ident(s.name) || '.' || quote_ident(t.name)) IS NULL)",
-            [schemas, tables])
-        present = {row[0] for row in cursor.fetchall()}
-    return [s for s in schemas if s in present]
-
-
-def _run_over_schemas(build: Callable[[list[str]], tuple[str, Any]], schemas: list[str],
-                      tables: list[str]) -> list[tuple]:
-    """Run the statement ``build(schemas)`` makes, once.
-
-    A member schema that lacks one of ``tables`` (a tenant not migrated yet, during a deploy)
-    would fail the whole statement: then, and only then, find the schemas that have the tables
-    and run once more over those.
-    """
-    if not schemas:
-        return []
-    sql, params = build(schemas)
-    # Inside a transaction a failed statement would abort it: guard with a savepoint there only.
-    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    try:
-        with guard, connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    except ProgrammingError as exc:
-        if not _missing_table(exc):
-            raise
-        logger.warning("a member schema lacks a directory table; answering without it")
-    schemas = _schemas_with(schemas, tables)
-    if not schemas:
-        return []
-    sql, params = build(schemas)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 # --- site listing ------------------------------------------------------------------------------
@@ -102,12 +47,12 @@ def extension_counts(tenants: Iterable[Tenant]) -> dict[int, int]:
     def build(schemas: list[str]) -> tuple[str, list]:
         parts, params = [], []
         for schema in schemas:
-            parts.append(f"SELECT %s::bigint, count(*) FROM {_table(extension, schema)}")
+            parts.append(f"SELECT %s::bigint, count(*) FROM {table(extension, schema)}")
             params.append(by_schema[schema])
         return " UNION ALL ".join(parts), params
 
     counts = {t.pk: 0 for t in tenants}
-    rows = _run_over_schemas(build, list(by_schema), [extension._meta.db_table])
+    rows = run_over_schemas(build, list(by_schema), [extension._meta.db_table])
     counts.update({tenant_id: count for tenant_id, count in rows})
     return counts
 
@@ -143,9 +88,9 @@ class Source:
     joins: tuple[tuple[str, Any, str], ...] = ()
 
     def from_clause(self, schema: str) -> str:
-        sql = f"{_table(self.model, schema)} r"
+        sql = f"{table(self.model, schema)} r"
         for alias, model, on in self.joins:
-            sql += f" LEFT JOIN {_table(model, schema)} {alias} ON {on}"
+            sql += f" LEFT JOIN {table(model, schema)} {alias} ON {on}"
         return sql
 
     @property
@@ -298,12 +243,12 @@ def directory_search(*, organization: Organization | None = None, members: list[
         sql, params = build(list(by_schema))
         rows = prepared.run(sql, params, identity=",".join(str(m.tenant_id) for m in by_schema.values()))
     if rows is None:
-        rows = _run_over_schemas(build, list(by_schema), tables)
+        rows = run_over_schemas(build, list(by_schema), tables)
     if rows:
         return DirectoryPage([DirectoryEntry(*row[:-1]) for row in rows], rows[0][-1])
     if offset == 0:
         return DirectoryPage([], 0)
-    counted = _run_over_schemas(lambda schemas: build(schemas, count_only=True), list(by_schema), tables)
+    counted = run_over_schemas(lambda schemas: build(schemas, count_only=True), list(by_schema), tables)
     return DirectoryPage([], counted[0][0] if counted else 0)
 
 
