@@ -78,14 +78,14 @@ class StrictFilterBackend(DjangoFilterBackend):
                               for e in field_errors for m in e.messages]
                       for field, field_errors in filterset.form.errors.as_data().items()}
         if not errors:
-            errors = unstorable_datetimes(filterset.form.cleaned_data)
+            errors = utc_datetimes(filterset.form.cleaned_data)
         if errors:
             raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
                               errors=errors)
         return filterset.qs
 
 
-def unstorable_datetimes(cleaned: dict) -> dict:
+def utc_datetimes(cleaned: dict) -> dict:
     """Date-times are compared in UTC: each is converted here (PostgreSQL refuses UTC offsets
     beyond 15:59 that RFC 3339 allows), and one that has no UTC equivalent (year 1 with a positive
     offset) is a 400 rather than a server error in the query."""

@@ -1,18 +1,16 @@
 """Call records, calls in progress and live queues of a tenant; the platform roll-up."""
 from __future__ import annotations
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 
 from apps.calls import selectors
 from apps.calls.api import serializers as s
-from apps.calls.api.filters import CallFilter
+from apps.calls.api.filters import CallFilter, RollupParams
 from apps.calls.models import Call
 from apps.tenants.models import Tenant
-from thirdlane.api.errors import DomainError
-from thirdlane.api.filters import reject_unknown_params, unstorable_datetimes
+from thirdlane.api.filters import reject_unknown_params
 from thirdlane.api.pagination import PageAlreadyCounted
 from thirdlane.api.viewsets import ApiViewSet, TenantScopedViewSet
 
@@ -65,33 +63,10 @@ class PlatformCallViewSet(ApiViewSet):
         OpenApiParameter("disposition", str, enum=Call.Disposition.values),
     ])
     def list(self, request):
-        params = request.query_params
-        reject_unknown_params(params, {"tenant", "started_after", "started_before", "direction", "disposition",
-                                       "limit", "offset"})
+        params = RollupParams.parse(request.query_params)
         tenants = self.principal.visible_tenants(Tenant.objects.all())
-        if params.get("tenant"):
-            tenants = tenants.filter(slug=params["tenant"])
-        bounds = {}
-        for name in ("started_after", "started_before"):
-            if params.get(name):
-                try:
-                    value = parse_datetime(params[name])
-                except ValueError:  # well-formed but impossible (month 13, offset beyond a day)
-                    value = None
-                if value is None:
-                    raise DomainError(f"{name} is not an ISO 8601 date-time.", code="invalid_filter", field=name)
-                bounds[name] = value
-        errors = unstorable_datetimes(bounds)
-        if errors:
-            raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
-                              errors=errors)
-        for name, choices in (("direction", Call.Direction.values), ("disposition", Call.Disposition.values)):
-            if params.get(name) and params[name] not in choices:
-                raise DomainError(f"{name} must be one of {', '.join(choices)}.", code="invalid_filter", field=name)
-        page = self.paginator
-        limit = page.get_limit(request)
-        offset = page.get_offset(request)
-        items, total = selectors.rollup(tenants.order_by("slug"), limit=limit, offset=offset,
-                                       direction=params.get("direction", ""),
-                                       disposition=params.get("disposition", ""), **bounds)
+        if "tenant" in params:
+            tenants = tenants.filter(slug=params.pop("tenant"))
+        limit, offset = self.paginator.get_limit(request), self.paginator.get_offset(request)
+        items, total = selectors.rollup(tenants.order_by("slug"), limit=limit, offset=offset, **params)
         return self.paginated(PageAlreadyCounted(items, total), s.PlatformCallSerializer)
