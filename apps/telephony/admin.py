@@ -209,8 +209,8 @@ class ExtensionAdmin(PortalImportExportMixin, TelephonyAdmin):
 class DidAdmin(PortalImportExportMixin, TelephonyAdmin):
     noun = "did"
     resource_classes = [DidResource]
-    list_display = ("number", "description", "destination", "enabled")
-    list_filter = ("enabled", "dest_type")
+    list_display = ("number", "description", "destination", "enabled", "sms_enabled")
+    list_filter = ("enabled", "sms_enabled", "dest_type")
     search_fields = ("number", "description")
 
     @admin.display(description="destination")

@@ -42,7 +42,8 @@ EXTENSION_EXAMPLE = {
     "max_contacts": 1, "recording_inbound": "never", "recording_outbound": "never",
 }
 DID = obj(["id", "number", "destination"], id={"type": "integer"}, number={"type": "string"},
-          description={"type": "string"}, destination=DESTINATION, enabled={"type": "boolean"})
+          description={"type": "string"}, destination=DESTINATION, enabled={"type": "boolean"},
+          sms_enabled={"type": "boolean"})
 DID_EXAMPLE = {"id": 3, "number": "+14155550100", "description": "Main line",
                "destination": {"type": "ivr", "id": 1}, "enabled": True}
 TRUNK = obj(["id", "name", "auth_type", "host"], id={"type": "integer"}, name={"type": "string"},

@@ -94,6 +94,8 @@ class Did(TimeStamped):
     dest = DestinationRef("dest", verbose_name="destination")
     caller_id_prefix = models.CharField(max_length=20, blank=True, help_text="Prepended to the caller's name.")
     enabled = models.BooleanField(default=True)
+    sms_enabled = models.BooleanField("SMS-capable", default=False,
+                                      help_text="The number sends and receives SMS through the tenant's SMS provider.")
 
     class Meta:
         ordering = ["number"]

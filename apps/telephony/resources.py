@@ -116,7 +116,8 @@ class DidResource(ServiceResource):
     class Meta:
         model = Did
         import_id_fields = ("number",)
-        fields = ("number", "description", "dest_type", "dest_id", "dest_number", "caller_id_prefix", "enabled")
+        fields = ("number", "description", "dest_type", "dest_id", "dest_number", "caller_id_prefix", "enabled",
+                  "sms_enabled")
 
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)

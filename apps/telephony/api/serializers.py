@@ -102,8 +102,8 @@ class DidSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Did
-        fields = ("id", "number", "description", "destination", "caller_id_prefix", "enabled", "created_at",
-                  "updated_at")
+        fields = ("id", "number", "description", "destination", "caller_id_prefix", "enabled", "sms_enabled",
+                  "created_at", "updated_at")
         read_only_fields = ("created_at", "updated_at")
         extra_kwargs = {"number": {"validators": [], "help_text": "E.164; national numbers are read in the "
                                                                   "tenant's default region."}}

@@ -20,12 +20,13 @@ from apps.telephony.validators import normalize_e164, validate_destination
 from thirdlane.api.errors import Conflict
 
 PREFIX = "config.did"
-DID_FIELDS = {"description", "dest", "caller_id_prefix", "enabled"}
+DID_FIELDS = {"description", "dest", "caller_id_prefix", "enabled", "sms_enabled"}
 
 
 def did_payload(did: Did) -> dict[str, Any]:
     return {"id": did.pk, "number": did.number, "description": did.description,
-            "destination": did.dest.as_dict(), "enabled": did.enabled}
+            "destination": did.dest.as_dict(), "enabled": did.enabled,
+            "sms_enabled": did.sms_enabled}
 
 
 def claim_number(tenant, raw: str, *, instance: Did | None = None, field: str = "number") -> str:
