@@ -44,6 +44,12 @@ class ScopedAdminMixin:
     def get_queryset(self, request):
         return self.scope_queryset(super().get_queryset(request), principal_for(request))
 
+    def get_list_filter(self, request):
+        """A sidebar filter on a relation ("By reseller", "By tenant", "By server") lists only the
+        related objects the rows in the user's scope point at, never every row of the related
+        table (Django's default would name every reseller, with its id, to a tenant admin)."""
+        return [scoped_list_filter(self.model, item) for item in super().get_list_filter(request)]
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "doesn't exist"; an object outside the user's scope
         # is simply not found, like in the API.
@@ -144,6 +150,23 @@ class ScopedAdminMixin:
         except DomainError as exc:  # a service refused what the form let through: nothing was saved
             self.message_user(request, "Not saved: " + error_text(exc), level=messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+def scoped_list_filter(model, item):
+    """``"reseller"`` -> ``("reseller", RelatedOnlyFieldListFilter)`` when it names a relation:
+    its choices come from the admin's own (scoped) queryset. Anything else is left as it is."""
+    if not isinstance(item, str):
+        return item
+    from django.contrib.admin.utils import get_fields_from_path
+    from django.core.exceptions import FieldDoesNotExist
+
+    try:
+        field = get_fields_from_path(model, item)[-1]
+    except (FieldDoesNotExist, admin.utils.NotRelationField):
+        return item
+    if getattr(field, "is_relation", False) and (field.many_to_one or field.one_to_one or field.many_to_many):
+        return (item, admin.RelatedOnlyFieldListFilter)
+    return item
 
 
 def error_text(exc: DomainError) -> str:

@@ -26,8 +26,10 @@ def _run_hooks() -> None:
     for hook in _after_commit_hooks:
         try:
             hook()
-        except Exception:  # a lost nudge only delays delivery: the beat sweep picks rows up
-            logger.warning("outbox nudge failed; the sweep will deliver", exc_info=True)
+        except Exception as exc:  # a lost nudge only delays delivery: the beat sweep picks rows up
+            # One line with the reason: a transient Redis failure is expected, not a bug to trace.
+            logger.warning("outbox nudge %s failed (%s: %s); the sweep will deliver",
+                           getattr(hook, "__name__", hook), type(exc).__name__, str(exc)[:200])
 
 
 _run_hooks._outbox_nudge = True  # how emit_events finds its own pending on-commit callback

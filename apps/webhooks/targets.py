@@ -17,6 +17,7 @@ keep-alive; a host whose address changes simply gets a new pool.
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import threading
 import time
@@ -191,8 +192,8 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float | None =
     timeout = timeout or float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
     started = time.monotonic()
 
-    def elapsed() -> int:
-        return int((time.monotonic() - started) * 1000)
+    def elapsed() -> int:  # whole milliseconds, rounded up: an attempt that happened took time
+        return math.ceil((time.monotonic() - started) * 1000)
 
     try:
         target = resolve(url)
@@ -226,12 +227,14 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float | None =
 
 
 def _describe(exc: Exception) -> str:
+    # NewConnectionError is a subclass of ConnectTimeoutError in urllib3 2: a refused connection
+    # must be asked about first, or it is reported as a timeout.
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return "connection failed: " + str(exc.__cause__ or exc).split(":")[-1].strip()[:200]
     if isinstance(exc, urllib3.exceptions.TimeoutError):
         return "timeout"
     if isinstance(exc, urllib3.exceptions.SSLError):
         return "TLS error: " + str(exc)[:200]
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return "connection failed: " + str(exc.__cause__ or exc).split(":")[-1].strip()[:200]
     if isinstance(exc, urllib3.exceptions.ProtocolError):
         return "connection error: " + str(exc)[:200]
     return f"{type(exc).__name__}: {str(exc)[:200]}"

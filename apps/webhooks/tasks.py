@@ -98,8 +98,8 @@ def _clear_relay_queued() -> None:
             client = _broker_redis(connection)
             if client is not None:
                 client.delete(relay_queued_key())
-    except Exception:  # no broker: relay from the database anyway
-        logger.warning("could not clear the relay flag", exc_info=True)
+    except Exception as exc:  # no broker: relay from the database anyway
+        logger.warning("could not clear the relay flag (%s: %s)", type(exc).__name__, str(exc)[:200])
 
 
 @on_events_committed

@@ -117,12 +117,37 @@ def strict_value_errors(filterset, query_params) -> dict:
     for name, value in query_params.items():
         flt = filterset.filters.get(name)
         if flt is None:
+            base, _, suffix = name.rpartition("_")
+            flt = filterset.filters.get(base) if suffix in ("after", "before", "min", "max") else None
+            if flt is not None and _takes_date_times(flt) and not _offset_in_range(value):
+                errors[name] = [{"code": "invalid_filter", "message": OFFSET_MESSAGE}]
+            continue
+        if _takes_date_times(flt) and not _offset_in_range(value):
+            errors[name] = [{"code": "invalid_filter", "message": OFFSET_MESSAGE}]
             continue
         if isinstance(flt, django_filters.BooleanFilter) and value not in ("true", "false"):
             errors[name] = [{"code": "invalid_filter", "message": "Give true or false."}]
         elif value == "" and not isinstance(flt, django_filters.CharFilter):
             errors[name] = [{"code": "invalid_filter", "message": "An empty value is not a valid filter."}]
     return errors
+
+
+OFFSET_MESSAGE = "The UTC offset is out of range: RFC 3339 offsets run from -23:59 to +23:59."
+_OFFSET = re.compile(r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?([+-])(\d{2}):?(\d{2})$")
+
+
+def _takes_date_times(flt) -> bool:
+    field_class = getattr(flt, "field_class", None)
+    return isinstance(field_class, type) and (issubclass(field_class, forms.DateTimeField) or
+                                              issubclass(field_class, forms.SplitDateTimeField) or
+                                              "DateTime" in field_class.__name__)
+
+
+def _offset_in_range(value: str) -> bool:
+    """Python and Django read ``+05:60`` as six hours and ``+24:00`` as an error of their own;
+    RFC 3339 allows hours 00-23 and minutes 00-59, and that is what the filters take."""
+    match = _OFFSET.search(value.strip())
+    return match is None or (int(match.group(2)) <= 23 and int(match.group(3)) <= 59)
 
 
 class StrictSearchFilter(SearchFilter):

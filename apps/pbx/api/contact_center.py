@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from apps.pbx import contact_center
 from apps.pbx.render import names
 from apps.telephony.models import Agent, Queue
-from thirdlane.api.errors import NotFound
 from thirdlane.api.viewsets import TenantScopedViewSet
 
 
@@ -175,5 +174,7 @@ class ContactCenterViewSet(_ReadOnly):
         return Response({"queues": Queue.objects.count(), "agents": counts,
                          "primary_server": server.name if server else None})
 
-    def retrieve(self, request, *args, **kwargs):
-        raise NotFound()
+    @classmethod
+    def offers(cls, action: str) -> bool:
+        # The overview is one object without an id: no /<id>/ route (nor one in the document).
+        return action != "retrieve" and super().offers(action)

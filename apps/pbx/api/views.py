@@ -72,8 +72,10 @@ class ServerViewSet(PlatformViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("file", str, enum=list(FILES), required=False,
                                      description="Return only this file, as text/plain.")],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="{filename: text}; "
-                                        "with ?file=, the file as text/plain.")},
+        responses={(200, "application/json"): OpenApiResponse(
+                       {"type": "object", "additionalProperties": {"type": "string"}},
+                       description="{filename: text}; with ?file=, the file as text/plain."),
+                   (200, "text/plain"): OpenApiResponse({"type": "string"}, description="One file (?file=).")},
     )
     @action(detail=True, methods=["get"], permission_classes=[IsSystem])
     def config(self, request, pk=None):
