@@ -67,6 +67,7 @@ SHARED_APPS = [
     "apps.pbx",
     "apps.organizations",
     "apps.webhooks",
+    "apps.sms.providers",
     "thirdlane.admin_sites.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -84,6 +85,7 @@ TENANT_APPS = [
     "apps.telephony",
     "apps.crm",
     "apps.calls",
+    "apps.sms",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -261,6 +263,13 @@ PBX_AGI_URL = env("PBX_AGI_URL", "")
 CALL_CONTROL_MAX_RETRIES = env_int("CALL_CONTROL_MAX_RETRIES", 3)
 CALL_CONTROL_RETRY_BASE = float(env("CALL_CONTROL_RETRY_BASE", "1.0"))
 CALL_CONTROL_EXPIRE = env_int("CALL_CONTROL_EXPIRE", 120)
+
+# --- SMS (apps.sms; docs/sms.md) ----------------------------------------------------------
+# Tries while an adapter is down or answers 5xx (backoff SMS_RETRY_BASE s, 2x, 4x ...), then failed.
+SMS_MAX_RETRIES = env_int("SMS_MAX_RETRIES", 5)
+SMS_RETRY_BASE = float(env("SMS_RETRY_BASE", "2.0"))
+SMS_RATE_PER_TENANT = env_int("SMS_RATE_PER_TENANT", 600)  # outbound messages a minute per tenant
+SMS_SIGNATURE_TOLERANCE = env_int("SMS_SIGNATURE_TOLERANCE", 300)  # seconds, signed inbound POSTs
 
 # --- Webhooks ------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)

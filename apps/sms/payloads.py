@@ -1,0 +1,36 @@
+"""What an SMS looks like outside the portal: event data and the body POSTed to an adapter."""
+from __future__ import annotations
+
+from apps.sms.models import SmsMessage
+
+
+def contact_of(contact_id: int | None) -> dict | None:
+    from apps.crm.models import Contact
+
+    if not contact_id:
+        return None
+    contact = Contact.objects.select_related("account").filter(pk=contact_id).first()
+    if contact is None:
+        return None
+    return {"id": contact.pk, "name": contact.full_name or contact.email,
+            "account": {"id": contact.account_id, "name": contact.account.name} if contact.account_id else None}
+
+
+def event_data(message: SmsMessage, *, provider_name: str = "", contact: dict | None = None) -> dict:
+    outbound = message.direction == SmsMessage.Direction.OUTBOUND
+    return {
+        "message_id": message.message_id, "id": message.pk, "direction": message.direction,
+        "status": message.status, "from": message.did if outbound else message.remote,
+        "to": message.remote if outbound else message.did, "did": message.did, "text": message.text,
+        "encoding": message.encoding, "segments": message.segments,
+        "carrier_message_id": message.carrier_message_id, "error_code": message.error_code,
+        "error_message": message.error_message, "provider": provider_name,
+        "contact": contact if contact is not None else contact_of(message.contact_id),
+    }
+
+
+def adapter_body(message: SmsMessage, tenant_slug: str) -> dict:
+    """The outbound message as the portal POSTs it to an adapter (docs/sms.md, "Adapter protocol")."""
+    return {"type": "sms.outbound", "message_id": message.message_id, "tenant": tenant_slug,
+            "from": message.did, "to": message.remote, "text": message.text,
+            "encoding": message.encoding, "segments": message.segments}

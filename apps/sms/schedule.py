@@ -1,0 +1,3 @@
+BEAT_SCHEDULE = {
+    "sms-requeue-stale": {"task": "sms.requeue_stale", "schedule": 300.0},
+}
