@@ -13,14 +13,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import EmailValidator, URLValidator
 
 from apps.crm.models import CustomField
 from apps.crm.phones import PhoneError, to_e164
 from thirdlane.api.errors import DomainError
 
 FT = CustomField.FieldType
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
+# Django's own rule (RFC 5321 dot-atom local part, a real domain or address literal): no empty
+# labels (x..y@, .lead@), no label starting or ending with a hyphen. The API, the admin, custom
+# fields and imports all call parse_email, so they refuse exactly the same addresses.
+_email_validator = EmailValidator()
 _url_validator = URLValidator(schemes=["http", "https"])
 TRUE_WORDS = {"true", "yes", "y", "1", "on", "x", "t", "oui", "ja", "si"}
 FALSE_WORDS = {"false", "no", "n", "0", "off", "", "f", "non", "nein"}
@@ -63,9 +66,14 @@ def parse_bool(value: Any) -> bool:
 
 
 def parse_email(value: Any) -> str:
+    """An e-mail address as stored (lower-cased), or ``CustomValueError``. The one e-mail rule."""
     text = str(value).strip().lower()
-    if len(text) > 254 or not EMAIL_RE.match(text):
+    if len(text) > 254 or "@" not in text:
         raise CustomValueError(f"{value!r} is not a valid e-mail address.")
+    try:
+        _email_validator(text)
+    except ValidationError:
+        raise CustomValueError(f"{value!r} is not a valid e-mail address.") from None
     return text
 
 

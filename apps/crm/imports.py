@@ -390,7 +390,7 @@ def import_delete(*, actor, tenant, instance: ImportJob) -> None:
 # --- error CSV -----------------------------------------------------------------------------------
 def error_rows(job: ImportJob) -> Iterator[str]:
     """The error file: the header, then each refused or skipped row as it was in the file, with
-    ``row``, ``level`` and ``errors`` columns. Cells that a spreadsheet would run as formulas are
+    ``line`` (the line of the file it starts on, the header being line 1), ``level`` and ``errors`` columns. Cells that a spreadsheet would run as formulas are
     neutralised (a leading apostrophe). Streams: memory holds one row and the issue index."""
     from apps.crm.importer.dialect import make_dialect
 
@@ -409,24 +409,22 @@ def error_rows(job: ImportJob) -> Iterator[str]:
 
     text = engine.open_text(iter_stored(job.pk), job.encoding)
     reader = csv.reader(text, dialect=make_dialect(job.delimiter or ","))
-    header = next(reader, None)
-    if header is None:
+    try:
+        header = engine.read_header(reader)  # skips blank lines before it, as the import did
+    except ImportFileError:
         return
-    header = [h.lstrip("\ufeff") for h in header]
-    writer.writerow(["row", "level", "errors", *map(neutralise, header)])
+    writer.writerow(["line", "level", "errors", *map(neutralise, header)])
     yield flush()
     if not issues:
         return
     last = max(issues)
-    row_no = 0
     try:
-        for cells in reader:
-            row_no += 1
-            if row_no in issues:
-                level, message = issues[row_no]
-                writer.writerow([row_no, level, neutralise(message), *map(neutralise, cells)])
+        for line, _, cells in engine.records(reader):
+            if line in issues:
+                level, message = issues[line]
+                writer.writerow([line, level, neutralise(message), *map(neutralise, cells)])
                 yield flush()
-            if row_no >= last:
+            if line >= last:
                 break
     except (UnicodeDecodeError, csv.Error):
         return

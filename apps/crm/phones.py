@@ -1,4 +1,5 @@
-"""Phone numbers in E.164, read with the tenant's default region (``phonenumbers``).
+"""Phone numbers in E.164, read with a region (``phonenumbers``): the contact's country, else the
+tenant's default region.
 
 ``PhoneNormalizer`` is what imports use; parsing is the most expensive thing done per row, so:
 - answers are cached per raw string (files repeat switchboard numbers);
@@ -33,7 +34,7 @@ def to_e164(raw: str, region: str = "US") -> str:
     try:
         number = phonenumbers.parse(raw, region or "US")
     except phonenumbers.NumberParseException as exc:
-        raise PhoneError(f"{raw!r} is not a phone number ({_reason(exc)}).") from None
+        raise PhoneError(f"{raw!r} is not a phone number ({_reason(exc)}; read with region {region or 'US'}).") from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneError(f"{raw!r} is not a valid phone number for region {region or 'US'} "
                          "(give it in international format, e.g. +44 20 7946 0000).")
@@ -55,14 +56,24 @@ _NOT_DIGITS = str.maketrans("", "", " ().-+\t\u00a0")
 
 
 class PhoneNormalizer:
-    """``to_e164`` with a NANP fast path and bounded caches (valid numbers and errors alike)."""
+    """``to_e164`` with a NANP fast path and bounded caches (valid numbers and errors alike).
+
+    ``normalizer(raw)`` reads national numbers with the default region; ``normalizer(raw, "FR")``
+    with another one (an import row's country)."""
 
     def __init__(self, region: str = "US", max_entries: int = 50_000):
         self.region = region or "US"
         self.max_entries = max_entries
         self._cache: dict[str, str | PhoneError] = {}
+        self._others: dict[str, PhoneNormalizer] = {}
         self._nanp = phonenumbers.country_code_for_region(self.region) == 1
         self._prefix_valid: dict[str, bool] = {}
+
+    def for_region(self, region: str) -> "PhoneNormalizer":
+        other = self._others.get(region)
+        if other is None:
+            other = self._others[region] = PhoneNormalizer(region, max(1000, self.max_entries // 10))
+        return other
 
     def fast(self, raw: str) -> str | None:
         """E.164 for a plainly written NANP number, or None (then the general parser decides)."""
@@ -85,7 +96,9 @@ class PhoneNormalizer:
             self._prefix_valid[prefix] = valid
         return "+1" + digits if valid else None
 
-    def __call__(self, raw: str) -> str:
+    def __call__(self, raw: str, region: str | None = None) -> str:
+        if region is not None and region != self.region:
+            return self.for_region(region)(raw)
         hit = self._cache.get(raw)
         if hit is None:
             hit = self.fast(raw)

@@ -44,11 +44,21 @@ def _region(tenant) -> str:
     return getattr(tenant, "default_region", "") or "US"
 
 
-def _normalise(spec: Spec, data: dict, tenant) -> None:
+def _phone_region(data: dict, tenant, instance=None) -> str:
+    """National numbers are read with the object's own country (given now or stored), else the
+    tenant's default region: the same rule as an import row."""
+    from apps.crm.countries import region_of
+
+    country = data.get("country") if "country" in data else getattr(instance, "country", "")
+    return region_of(str(country or "")) or _region(tenant)
+
+
+def _normalise(spec: Spec, data: dict, tenant, instance=None) -> None:
+    region = _phone_region(data, tenant, instance) if spec.phone_fields else ""
     for name in spec.phone_fields:
         if data.get(name):
             try:
-                data[name] = to_e164(str(data[name]), _region(tenant))
+                data[name] = to_e164(str(data[name]), region)
             except PhoneError as exc:
                 raise DomainError(str(exc), code="invalid_phone", field=name) from None
     for name in spec.email_fields:
@@ -75,7 +85,7 @@ def _save(spec: Spec, *, actor, tenant, data: dict[str, Any], instance: models.M
           event: bool = True) -> models.Model:
     data = dict(data)
     creating = instance is None or instance.pk is None
-    _normalise(spec, data, tenant)
+    _normalise(spec, data, tenant, instance)
     m2m = {name: data.pop(name) for name in spec.m2m if name in data}
     custom_values = data.pop("custom", None)
     before = None if creating else snapshot(instance)

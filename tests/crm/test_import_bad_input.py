@@ -70,9 +70,9 @@ def test_rows_with_extra_or_missing_columns_get_row_messages(upload, world):
     assert response.status_code == 200
     body = response.json()
     assert body["summary"] == {"create": 2, "update": 0, "skip": 0, "error": 2}
-    found = issues(response)
-    assert "4 columns, more than the header's 3" in found[2][0]
-    assert "2 columns, fewer than the header's 3" in found[3][0]
+    found = issues(response)  # numbered by the line of the file, the header being line 1
+    assert "4 columns, more than the header's 3" in found[3][0]
+    assert "2 columns, fewer than the header's 3" in found[4][0]
     assert nothing_written(world)
 
 
@@ -91,29 +91,35 @@ def test_invalid_emails_phones_and_dates_are_named_per_row_and_column(upload, wo
     body = response.json()
     assert body["summary"]["error"] == 5 and body["summary"]["create"] == 0
     by_row = {i["row"]: {m["column"]: m for m in i["messages"]} for i in body["issues"]}
-    assert by_row[1]["Email"]["code"] == "invalid_email" and "not-an-email" in by_row[1]["Email"]["message"]
-    assert by_row[2]["Phone"]["code"] == "invalid_phone"
-    assert "YYYY-MM-DD" in by_row[3]["Birthday"]["message"]
-    assert set(by_row[4]) == {"Birthday", "Active", "Site", "Country"}
-    assert "not a phone number" in by_row[5]["Phone"]["message"]
+    assert by_row[2]["Email"]["code"] == "invalid_email" and "not-an-email" in by_row[2]["Email"]["message"]
+    assert by_row[3]["Phone"]["code"] == "invalid_phone"
+    assert "YYYY-MM-DD" in by_row[4]["Birthday"]["message"]
+    assert set(by_row[5]) == {"Birthday", "Active", "Site", "Country"}
+    assert "not a phone number" in by_row[6]["Phone"]["message"]
     assert body["errors_by_column"]["Birthday"] == 2
     assert nothing_written(world)
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("http://evil.example","click")', "+SUM(A1:A3)", "-2+3",
                                   "@cmd", "=1+1"])
-def test_formula_cells_are_refused_per_row_and_neutralised_in_the_error_csv(upload, api, world, cell):
+def test_formula_cells_are_data_stored_as_written_and_neutralised_on_export(upload, api, world, cell):
     quoted = '"' + cell.replace('"', '""') + '"'
-    text = f"First name,Email,Phone\n{quoted},a@example.com,+1 415 555 0100\nAda,b@example.com,\n"
+    text = f"First name,Email,Phone\n{quoted},a@example.com,+1 415 555 0100\nAda,b@example.com,not a phone\n"
     job = upload("acme", text).json()
     assert job["created_count"] == 1 and job["error_count"] == 1, job
-    response = api("acme").get(f"/api/crm-imports/acme/{job['id']}/errors")
+    with tenant_context(world.acme):
+        assert Contact.objects.get(email="a@example.com").first_name == cell  # as written
     import csv
     import io
 
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[1][3] == "'" + cell  # the original cell, neutralised
-    assert "formula" in rows[1][2]
+    exported = api("acme").get("/api/crm-contacts/acme/export")
+    rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert rows[1][1] == "'" + cell  # neutralised where a spreadsheet would run it
+    # the portal's own export imports back unchanged (the apostrophe is its, not the user's)
+    again = upload("acme", "First name,Email\n" + '"' + ("'" + cell).replace('"', '""') + '",a@example.com\n').json()
+    assert again["updated_count"] == 1
+    with tenant_context(world.acme):
+        assert Contact.objects.get(email="a@example.com").first_name == cell
 
 
 def test_phone_numbers_and_negative_looking_values_are_not_formulas(upload, world):

@@ -41,8 +41,8 @@ def test_dedupe_on_email_updates_without_blanking_and_skips_in_file_duplicates(u
     assert ada["last_name"] == "Lovelace" and ada["first_name"] == "Ada" and ada["mobile"] == "+14155550101"
     assert ada["phone"] == "+14155550100"  # an empty or unmapped cell never blanks a field
     rows = error_csv(api, job["id"])
-    assert rows[0] == ["row", "level", "errors", "Email", "Last name", "Title", "Mobile"]
-    assert rows[1][:2] == ["3", "skipped"] and "row 1" in rows[1][2]
+    assert rows[0] == ["line", "level", "errors", "Email", "Last name", "Title", "Mobile"]
+    assert rows[1][:2] == ["4", "skipped"] and "line 2" in rows[1][2]
 
 
 def test_on_match_skip_and_dedupe_on_phone_and_external_id(upload, world):
@@ -78,7 +78,7 @@ def test_all_or_nothing_with_one_bad_row_writes_nothing(upload, world, api):
     event = OutboxEvent.objects.get(tenant_id=world.acme.pk, type="crm.import.completed")
     assert event.data["status"] == "failed"
     rows = error_csv(api, job["id"])
-    assert rows[1][0] == "2" and "Phone" in rows[1][2] and rows[1][3:] == ["b@example.com", "not a phone"]
+    assert rows[1][0] == "3" and "Phone" in rows[1][2] and rows[1][3:] == ["b@example.com", "not a phone"]
 
 
 def test_commit_valid_imports_the_good_rows_and_reports_the_bad(upload, world):
@@ -88,7 +88,7 @@ def test_commit_valid_imports_the_good_rows_and_reports_the_bad(upload, world):
     assert job["errors_url"] == f"/api/crm-imports/acme/{job['id']}/errors"
     with tenant_context(world.acme):
         issue = ImportRowIssue.objects.get(job_id=job["id"])
-    assert issue.row == 2 and issue.line == 3 and issue.messages[0]["column"] == "Phone"
+    assert issue.row == 3 and issue.line == 3 and issue.messages[0]["column"] == "Phone"
     assert issue.messages[0]["code"] == "invalid_phone"
 
 
@@ -140,15 +140,15 @@ def test_custom_fields_in_import_are_validated_and_required_for_new_contacts(upl
             "c@example.com,,12\n"            # required for a new contact
             "old@example.com,,7\n"           # an update need not repeat it
             "d@example.com,silver,5\n"       # unique: belongs to old@
-            "e@example.com,silver,10\n")     # unique: same as row 1
+            "e@example.com,silver,10\n")     # unique: same as line 2
     job = upload("acme", text).json()
     assert (job["created_count"], job["updated_count"], job["error_count"]) == (1, 1, 4), job
     with tenant_context(world.acme):
         assert Contact.objects.get(email="a@example.com").custom == {"tier": "gold", "seats": 10}
         assert Contact.objects.get(email="old@example.com").custom == {"tier": "gold", "seats": 7}
         messages = {i.row: i.messages[0]["message"] for i in ImportRowIssue.objects.filter(job_id=job["id"])}
-    assert "platinum" in messages[2] and "required" in messages[3]
-    assert "already belongs to contact" in messages[5] and "row 1" in messages[6]
+    assert "platinum" in messages[3] and "required" in messages[4]
+    assert "already belongs to contact" in messages[6] and "line 2" in messages[7]
 
 
 def test_undo_deletes_created_contacts_and_their_new_accounts_only(upload, api, world):
@@ -224,8 +224,8 @@ def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch)
             "a@example.com,E1,A\n"
             "b@example.com,E2,B\n"
             "old@example.com,,Old\n"        # batch 2: updates
-            "a@example.com,E9,Again\n"      # batch 2: same e-mail as row 1 (batch 1) -> skipped
-            "c@example.com,E2,C\n"          # batch 3: external id of row 2 -> error
+            "a@example.com,E9,Again\n"      # batch 2: same e-mail as line 2 (batch 1) -> skipped
+            "c@example.com,E2,C\n"          # batch 3: external id of line 3 -> error
             "d@example.com,E-OLD,D\n"       # batch 3: external id of old@ -> error
             "not-an-email,E5,X\n"           # batch 4: row error
             "e@example.com,E6,E\n")
@@ -237,8 +237,8 @@ def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch)
     assert contacts(world, email="a@example.com")[0]["first_name"] == "A"
     with tenant_context(world.acme):
         messages = {i.row: i.messages[0]["message"] for i in ImportRowIssue.objects.filter(job_id=job["id"])}
-    assert "row 1" in messages[4] and "already belongs to contact" in messages[5]
-    assert "already belongs to contact" in messages[6] and "not-an-email" in messages[7]
+    assert "line 2" in messages[5] and "already belongs to contact" in messages[6]
+    assert "already belongs to contact" in messages[7] and "not-an-email" in messages[8]
     assert [p["rows_done"] for p in progress if "rows_done" in p] == [2, 4, 6, 8]
 
 

@@ -25,9 +25,16 @@ def phone_field():
                                  help_text="Any format; stored in E.164 using the tenant's default region.")
 
 
+@extend_schema_field({"type": "string", "maxLength": 254, "anyOf": [{"format": "email"}, {"const": ""}],
+                      "description": "An e-mail address as Django's EmailValidator accepts it (no empty or "
+                                     "hyphen-edged labels), or empty. Stored lower-cased.",
+                      "example": "ada@example.com"})
+class EmailText(serializers.CharField):
+    """Validated by the services (``customfields.parse_email``, the importer's rule too)."""
+
+
 def email_field():
-    return serializers.CharField(max_length=254, allow_blank=True, required=False,
-                                 help_text="Stored lower-cased.")
+    return EmailText(max_length=254, allow_blank=True, required=False)
 
 
 class CrmSerializer(serializers.ModelSerializer):

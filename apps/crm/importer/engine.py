@@ -32,7 +32,8 @@ from apps.crm.importer.decoding import FileInfo, ImportFileError
 from apps.crm.importer.dialect import make_dialect
 from apps.crm.importer.pipeline import Pipelined
 from apps.crm.importer.reading import (  # noqa: F401  (re-exported: the engine's reading helpers)
-    check_header, detect_delimiter, open_text, read_header, resolve_columns,
+    check_header, detect_delimiter, open_text, read_header, records, resolve_columns, swallowed_issue,
+    swallowed_rows, unterminated_quote_error, unterminated_quote_line,
 )
 from apps.crm.importer.rows import RowCompiler
 from apps.crm.importer.sql import StageSQL
@@ -139,7 +140,8 @@ class ImportRun(Pipelined, StageSQL):
         out = self.outcome
         custom_defs = customfields.definitions("contact")
         out.delimiter = detect_delimiter(self.info, self.options.delimiter)
-        text = open_text(self.chunks(), self.info.encoding)
+        self.quotes = 0
+        text = open_text(self._counting_quotes(), self.info.encoding)
         reader = csv.reader(text, dialect=make_dialect(out.delimiter))
         try:
             headers = read_header(reader)
@@ -158,6 +160,8 @@ class ImportRun(Pipelined, StageSQL):
                 return self._run_pipelined(compiler, custom_defs, headers)
             started = time.perf_counter()
             self._load(reader, compiler, text)
+            if self.quotes % 2:
+                self.check_quotes(lambda: open_text(self.chunks(), self.info.encoding))
             out.timings["read"] = time.perf_counter() - started
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc) from None
@@ -181,6 +185,17 @@ class ImportRun(Pipelined, StageSQL):
         out.issues = self.sink.kept
         return out
 
+    def _counting_quotes(self) -> Iterator[bytes]:
+        for chunk in self.chunks():
+            self.quotes += chunk.count(b'"')
+            yield chunk
+
+    def check_quotes(self, open_again) -> None:
+        """An odd number of quote characters: is one left open at the end of the file?"""
+        line = unterminated_quote_line(open_again, self.outcome.delimiter)
+        if line is not None:
+            raise unterminated_quote_error(line)
+
     def _decode_error(self, exc: UnicodeDecodeError) -> ImportFileError:
         return ImportFileError(
             f"The file is not valid {self.info.encoding} (byte {exc.object[exc.start:exc.start + 1]!r} "
@@ -194,18 +209,19 @@ class ImportRun(Pipelined, StageSQL):
         sample = self.sample_rows
         process = compiler.process
         row_no = 0
-        last_line = reader.line_num
+        width, delimiter = compiler.width, out.delimiter
         last_progress = time.monotonic()
-        for cells in reader:
-            line = last_line + 1
-            last_line = reader.line_num
+        for line, last_line, cells in records(reader):
             row_no += 1
             if not cells or not any(cells):
                 out.skipped += 1  # blank line
                 continue
-            values, messages = process(cells, row_no, line)
+            if last_line != line and (swallowed := swallowed_rows(cells, delimiter, width)):
+                sink.add(line, line, "error", [swallowed_issue(line, last_line, swallowed)])
+                continue
+            values, messages = process(cells, line, line)
             if values is None:
-                sink.add(row_no, line, "error", messages)
+                sink.add(line, line, "error", messages)
                 continue
             batch.append(values)
             if sample and len(out.sample) < sample:

@@ -12,7 +12,9 @@ from django.db import connection, transaction
 
 from apps.crm.importer.decoding import ImportFileError
 from apps.crm.importer.dialect import make_dialect
-from apps.crm.importer.reading import decode_errors, read_header
+from apps.crm.importer.reading import (
+    decode_errors, read_header, records, swallowed_issue, swallowed_rows,
+)
 from apps.crm.importer.rows import RowCompiler
 from apps.crm.importer.sql import DEDUPE_KEY, STAGE
 
@@ -31,8 +33,26 @@ class Pipelined:
         out = self.outcome
         self._pipelining = True
         spool = tempfile.TemporaryFile()  # the parser thread must not touch the database
+        quotes = 0
         for chunk in self.chunks():
             spool.write(chunk)
+            quotes += chunk.count(b'"')
+
+        def reopen():
+            spool.seek(0)
+            wrapper = io.TextIOWrapper(spool, encoding=self.info.encoding, errors=decode_errors(self.info.encoding),
+                                       newline="")
+            try:
+                yield from wrapper
+            finally:
+                wrapper.detach()  # a collected wrapper would close the spool
+
+        if quotes % 2:  # before any batch is written: a quote left open fails the whole file
+            try:
+                self.check_quotes(reopen)
+            except BaseException:
+                spool.close()
+                raise
         spool.seek(0)
         key = DEDUPE_KEY.get(self.options.dedupe_on)
         with connection.cursor() as cursor:
@@ -55,16 +75,18 @@ class Pipelined:
                 read_header(reader)
                 batch, issues, row_no, last_line, blank = [], [], 0, reader.line_num, 0
                 process = compiler.process
-                for cells in reader:
-                    line = last_line + 1
-                    last_line = reader.line_num
+                width, delimiter = compiler.width, out.delimiter
+                for line, last_line, cells in records(reader):
                     row_no += 1
                     if not cells or not any(cells):
                         blank += 1
                         continue
-                    values, messages = process(cells, row_no, line)
+                    if last_line != line and (swallowed := swallowed_rows(cells, delimiter, width)):
+                        issues.append((line, line, [swallowed_issue(line, last_line, swallowed)]))
+                        continue
+                    values, messages = process(cells, line, line)
                     if values is None:
-                        issues.append((row_no, line, messages))
+                        issues.append((line, line, messages))
                     else:
                         batch.append(values)
                     if len(batch) >= PIPELINE_BATCH_ROWS or len(issues) >= PIPELINE_BATCH_ROWS:

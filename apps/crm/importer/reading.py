@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from typing import Callable, Iterable
 
 from apps.crm.importer import mapping
 from apps.crm.importer.decoding import FileInfo, ImportFileError
-from apps.crm.importer.dialect import normalise_delimiter, sniff_delimiter
+from apps.crm.importer.dialect import make_dialect, normalise_delimiter, sniff_delimiter
 from apps.crm.importer.source import ChunkStream
 
 csv.field_size_limit(1024 * 1024)
@@ -90,3 +90,66 @@ def resolve_columns(headers: list[str], columns: dict | None, custom_defs) -> tu
     return columns, ignored
 
 
+# --- record numbering and quotes that never close ---------------------------------------------------
+# Rows are numbered by the line of the file they start on, the header being line 1: the number an
+# editor shows, and the spreadsheet row number as long as no cell holds a line break.
+
+def records(reader):
+    """``(line, last_line, cells)`` for each record of a csv reader: the line it starts on and the
+    line it ends on (they differ when a quoted cell holds line breaks)."""
+    end = reader.line_num
+    for cells in reader:
+        start = end + 1
+        end = reader.line_num
+        yield start, end, cells
+
+
+def swallowed_rows(cells: list[str], delimiter: str, width: int) -> int:
+    """How many lines inside this record's cells look like rows of their own (the header's number
+    of delimiters): a quote that opened a cell and closed only much later swallowed them."""
+    if width < 3:
+        return 0
+    count = 0
+    for cell in cells:
+        if "\n" in cell:
+            count += sum(1 for line in cell.split("\n")[1:] if line.count(delimiter) >= width - 1)
+    return count
+
+
+def swallowed_issue(line: int, last_line: int, rows: int) -> dict:
+    return {"column": "", "field": "", "code": "unterminated_quote",
+            "message": f"A quote opened on line {line} closes only on line {last_line}: the cell swallowed {rows} "
+                       "line(s) that look like rows of their own. Close the quote on line "
+                       f"{line} (or remove it)."}
+
+
+def unterminated_quote_line(open_again: Callable[[], Iterable[str]], delimiter: str) -> int | None:
+    """The line of the quote that is still open at the end of the file, or None.
+
+    Python's csv reader (like Excel) reads an unclosed quote as a cell that runs to the end of the
+    file, so every record after it would vanish into one cell. Called only when the file holds an
+    odd number of quote characters (counted while its bytes go by); this pass finds the last
+    record's first line, and a strict reader over the rest of the file says whether it ends inside
+    a quoted cell."""
+    reader = csv.reader(open_again(), dialect=make_dialect(delimiter))
+    start = None
+    for start, _, _ in records(reader):
+        pass
+    if start is None:
+        return None
+    text = iter(open_again())
+    for _ in range(start - 1):
+        next(text, None)
+    strict = type("StrictDialect", (make_dialect(delimiter),), {"strict": True})
+    try:
+        for _ in csv.reader(text, dialect=strict):
+            pass
+    except csv.Error as exc:
+        return start if "unexpected end of data" in str(exc) else None
+    return None
+
+
+def unterminated_quote_error(line: int) -> ImportFileError:
+    return ImportFileError(f"Line {line}: a quote (\") opens a cell that is never closed, so everything after it "
+                           "would be read as one cell and the rows below it would be lost. Close the quote or "
+                           "remove it, then upload the file again.", code="import_file_invalid")

@@ -1,8 +1,13 @@
 """One CSV row in, one staged row (or the reasons it was refused) out.
 
 ``RowCompiler`` turns a column map into a flat list of per-cell steps once, so the per-row loop
-does no lookups: check the width, then for each mapped cell trim, refuse a formula, apply the
-transforms and convert (E.164 phones through a cache, e-mails, booleans, custom field types).
+does no lookups: check the width, find the row's country (phones are read with it), then for
+each mapped cell trim, apply the transforms and convert (E.164 phones through a cache, e-mails,
+booleans, custom field types).
+
+A cell that looks like a spreadsheet formula (``=HYPERLINK(...)``) is data: it is stored as
+written, and every export neutralises it (``thirdlane.csvsafe``). A cell the portal itself
+neutralised on export (``'=...``) is read back without the apostrophe.
 """
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from typing import Any, Callable
 
 from apps.crm import customfields
 from apps.crm.importer.mapping import PHONE_FIELDS
+from apps.crm.countries import region_in_address, region_of
 from apps.crm.phones import PhoneError, PhoneNormalizer
-from thirdlane.csvsafe import looks_like_formula
+from thirdlane.csvsafe import unneutralise
 
 # (column, postgres type) of the temp table rows are copied into; None = "not given".
 STAGE_COLUMNS: list[tuple[str, str]] = [
@@ -30,18 +36,7 @@ TARGET_SLOT = {"account": SLOT["account_name"]}
 MAX_LENGTH = {"first_name": 100, "last_name": 100, "title": 100, "email": 254, "other_email": 254, "street": 200,
               "city": 100, "region": 100, "postal_code": 20, "account": 200, "owner": 150, "source": 100,
               "external_id": 100, "notes": 10000}
-COUNTRIES = {
-    "united states": "US", "united states of america": "US", "usa": "US", "u s a": "US", "america": "US",
-    "united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
-    "germany": "DE", "deutschland": "DE", "france": "FR", "spain": "ES", "españa": "ES", "italy": "IT", "italia": "IT",
-    "canada": "CA", "australia": "AU", "netherlands": "NL", "the netherlands": "NL", "holland": "NL",
-    "belgium": "BE", "switzerland": "CH", "schweiz": "CH", "suisse": "CH", "austria": "AT", "österreich": "AT",
-    "ireland": "IE", "sweden": "SE", "norway": "NO", "denmark": "DK", "finland": "FI", "poland": "PL",
-    "portugal": "PT", "mexico": "MX", "méxico": "MX", "brazil": "BR", "brasil": "BR", "india": "IN", "japan": "JP",
-    "china": "CN", "new zealand": "NZ", "south africa": "ZA",
-}
-# A cell a spreadsheet would run as a formula. "+" and "-" also start phone numbers and negative
-# numbers, which are fine; anything else after them is refused.
+PHONE_LIST = re.compile(r"\s*(?::{2,}|[;,|\n]|\s/\s|\s+(?:or|and|oder|ou|o)\s+)\s*", re.IGNORECASE)
 
 
 class CellError(ValueError):
@@ -68,11 +63,10 @@ def _email(value: str) -> str:
 
 
 def _country(value: str) -> str:
-    if len(value) == 2 and value.isalpha():
-        return value.upper()
-    code = COUNTRIES.get(value.strip().lower())
+    code = region_of(value)
     if code is None:
-        raise CellError(f"{value!r} is not an ISO 3166 country code (such as US, GB, DE).", "invalid_country")
+        raise CellError(f"{value!r} is not a country: give an ISO 3166 code (such as US, GB, DE) or a country "
+                        "name.", "invalid_country")
     return code
 
 
@@ -119,6 +113,13 @@ class RowCompiler:
         position = {h: i for i, h in enumerate(headers)}
         self.steps = []
         self.full_name_step = None
+        # Where a row says its country: the mapped country column, else the end of an address.
+        self.country_idx = next((position[h] for h, spec in columns.items()
+                                 if spec.get("field") == "country" and h in position), None)
+        self.address_idxs = [position[h] for h, spec in columns.items()
+                             if spec.get("field") in ("street", "city", "region", "postal_code") and h in position]
+        self._regions: dict[str, str | None] = {}
+        self.row_region, self._row_gave_region = self.region, False
         for header, spec in columns.items():
             target = spec.get("field") or ""
             if not target or header not in position:
@@ -148,18 +149,57 @@ class RowCompiler:
                     convert = _text(target)
             self.steps.append((idx, header, target, slot, ops, convert, default))
 
+    def region_for(self, cells: list[str]) -> tuple[str, bool]:
+        """The region national phones of this row are read with, and whether the row gave it."""
+        regions = self._regions
+        if self.country_idx is not None:
+            cell = cells[self.country_idx]
+            if cell:
+                region = regions.get(cell)
+                if region is None and cell not in regions:
+                    region = regions[cell] = region_of(cell)
+                if region is not None:
+                    return region, True
+        for idx in self.address_idxs:
+            cell = cells[idx]
+            if cell and ("," in cell or "\n" in cell or self.country_idx is None):
+                key = "\0" + cell
+                region = regions.get(key)
+                if region is None and key not in regions:
+                    region = regions[key] = region_in_address(cell)
+                    if len(regions) > 100_000:
+                        regions.clear()
+                if region is not None:
+                    return region, True
+        return self.region, False
+
     def _phone(self, value: str) -> str:
+        region = self.row_region
         try:
-            return self.phones(value)
+            return self.phones(value, region)
         except PhoneError as exc:
-            raise CellError(str(exc), "invalid_phone") from None
+            numbers = self._phone_list(value, region)
+            if numbers:
+                raise CellError(f"The cell holds {len(numbers)} phone numbers ({', '.join(numbers)}); give one "
+                                "number per column (phone, mobile, work phone).", "multiple_phones") from None
+            source = ("the row's country" if self._row_gave_region else
+                      "the tenant's default region, as the row names no country")
+            raise CellError(f"{exc} Region {region} is {source}.", "invalid_phone") from None
+
+    def _phone_list(self, value: str, region: str) -> list[str]:
+        """Two or more numbers in one cell ("+1 415-555-2671 ::: +1 415-555-2672"), each valid."""
+        parts = [p for p in PHONE_LIST.split(value) if p and p.strip()]
+        if len(parts) < 2:
+            return []
+        try:
+            return [self.phones(p.strip(), region) for p in parts]
+        except PhoneError:
+            return []
 
     def _custom(self, field, date_format: str):
-        region = self.region
-
         def convert(value: str) -> Any:
             try:
-                return customfields.coerce(field, value, region=region, date_format=date_format)
+                return customfields.coerce(field, value, region=self.row_region, date_format=date_format)
             except customfields.CustomValueError as exc:
                 raise CellError(str(exc), "invalid_custom_field") from None
         return convert
@@ -178,17 +218,15 @@ class RowCompiler:
         values[1] = line_no
         errors: list[dict] = []
         custom: dict | None = None
+        self.row_region, self._row_gave_region = self.region_for(cells)
         for idx, header, target, slot, ops, convert, default in self.steps:
             value = cells[idx].strip()
             if not value:
                 if not default:
                     continue
                 value = default
-            if looks_like_formula(value):
-                errors.append({"column": header, "field": target, "code": "formula",
-                               "message": f"{value[:40]!r} starts with {value[0]!r} and would run as a spreadsheet "
-                                          "formula; remove the leading character."})
-                continue
+            elif value[0] == "'":
+                value = unneutralise(value)
             for op in ops:
                 value = op(value)
             if slot == -2:

@@ -62,14 +62,14 @@ class StageSQL:
             if key:
                 cursor.execute(f"""
                     UPDATE {STAGE} t SET level = 'skipped', code = 'duplicate_in_file',
-                           issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as row %s; only the first is imported.', d.first_row)
+                           issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as line %s; only the first is imported.', d.first_row)
                     FROM (SELECT {key} AS k, min(row_no) AS first_row FROM {STAGE}
                           WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
                     WHERE t.{key} = d.k AND t.row_no <> d.first_row""")
             if seen and key:  # ... or already imported from an earlier batch of this file
                 cursor.execute(f"""
                     UPDATE {STAGE} t SET level = 'skipped', code = 'duplicate_in_file',
-                           issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as row %s; only the first is imported.', s.row_no)
+                           issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as line %s; only the first is imported.', s.row_no)
                     FROM crm_import_seen s WHERE s.k = t.{key} AND t.level IS NULL""")
             # 2. other unique values twice in the file: an error (which one is right?).
             # (Only for columns the file maps; the dedupe key's own clashes are its matches.)
@@ -81,7 +81,7 @@ class StageSQL:
             for s_expr, _, label, name in uniques:
                 cursor.execute(f"""
                     UPDATE {STAGE} t SET level = 'error', code = 'duplicate_in_file',
-                           issue = format('Same {label} as row %s.', d.first_row)
+                           issue = format('Same {label} as line %s.', d.first_row)
                     FROM (SELECT {s_expr} AS k, min(s.row_no) AS first_row FROM {STAGE} s
                           WHERE {s_expr} IS NOT NULL AND s.level IS NULL GROUP BY 1 HAVING count(*) > 1) d
                     WHERE {s_expr.replace('s.', 't.')} = d.k AND t.row_no <> d.first_row AND t.level IS NULL""")
