@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the test suite needs besides Python packages: PostgreSQL and Redis answering on their
-# standard ports, and Debian's chromium for the browser tests. Starts or installs what is missing
-# (installing needs root, as on CI); says clearly what it could not do.
+# standard ports, Debian's chromium for the browser tests, and perl (with prove) and node for the SMS
+# reference adapters' tests and conformance suite. Starts or installs what is missing (installing
+# needs root, as on CI); says clearly what it could not do.
 set -uo pipefail
 
 have_pg() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
@@ -32,5 +33,13 @@ fi
 
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || { echo "ensure_test_deps: cannot install chromium (browser tests need /usr/bin/chromium)" >&2; exit 1; }
+fi
+# The SMS adapters need nothing beyond these: Perl core modules (HTTP::Tiny, JSON::PP, Digest::SHA in
+# Debian's perl) and Node's standard library (adapters/sms/node/package.json has no dependencies).
+if ! command -v perl >/dev/null || ! command -v prove >/dev/null || ! perl -MHTTP::Tiny -MJSON::PP -MDigest::SHA -e1 2>/dev/null; then
+  apt_install perl || { echo "ensure_test_deps: cannot install perl (SMS adapter tests need it)" >&2; exit 1; }
+fi
+if ! command -v node >/dev/null; then
+  apt_install nodejs || { echo "ensure_test_deps: cannot install nodejs (SMS adapter tests need it)" >&2; exit 1; }
 fi
 exit 0
