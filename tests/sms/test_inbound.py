@@ -102,7 +102,7 @@ def test_a_provider_that_requires_signatures_refuses_unsigned_posts_and_accepts_
 @pytest.mark.parametrize("body,status,code,field", [
     (message(to="+14155550111"), 404, "sms_number_unknown", "to"),
     (message(to=ACME_VOICE_DID), 400, "did_not_sms_capable", "to"),
-    (message(sender="0800 FLOWERS"), 400, "invalid_e164", "from"),
+    (message(sender="0800 FLOWERS"), 400, "validation_error", "from"),
     ({"type": "message", "carrier_message_id": "c-9", "to": ACME_DID}, 400, "validation_error", "from"),
     ({"type": "fax", "carrier_message_id": "c-9"}, 400, "validation_error", "type"),
     ({"type": "receipt", "carrier_message_id": "c-9"}, 400, "validation_error", "status"),

@@ -61,15 +61,18 @@ def test_ucs2_text_counts_70_and_67_unit_segments(api, sms, no_celery):
     ({"from": ACME_VOICE_DID}, 400, "did_not_sms_capable", "from"),
     ({"from": GLOBEX_DID}, 400, "reference_not_found", "from"),  # another tenant's DID is not found here
     ({"from": "+14155550111"}, 400, "reference_not_found", "from"),
-    ({"to": "4155550100"}, 400, "invalid_e164", "to"),
-    ({"to": "+1 415 555"}, 400, "invalid_e164", "to"),
-    ({"from": "not-a-number"}, 400, "invalid_e164", "from"),
+    ({"to": "4155550100"}, 400, "validation_error", "to"),
+    ({"to": "+1 415 555"}, 400, "validation_error", "to"),
+    ({"from": "not-a-number"}, 400, "validation_error", "from"),
     ({"text": "   "}, 400, "validation_error", "text"),
     ({"text": "x" * 3201}, 400, "validation_error", "text"),
     ({"oops": 1}, 400, "validation_error", "oops"),
 ])
 def test_bad_sends_are_refused_with_a_problem_and_store_nothing(api, sms, no_celery, body, status, code, field):
-    assert_problem(send(api, **body), status, code, field)
+    response = send(api, **body)
+    assert_problem(response, status, code, field)
+    if field in ("from", "to") and code == "validation_error":
+        assert response.json()["errors"][field][0]["code"] == "invalid_e164"
     assert stored(sms.world) == [] and no_celery == []
 
 

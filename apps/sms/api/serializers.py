@@ -1,8 +1,11 @@
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from apps.sms.models import SmsMessage
+from apps.sms.services import E164
 
 E164_HELP = "E.164: + and 7-15 digits, e.g. +14155550100."
+E164_FIELD = [RegexValidator(E164, "Not an E.164 number (+ and 7-15 digits).", code="invalid_e164")]
 
 
 class SmsMessageSerializer(serializers.ModelSerializer):
@@ -28,8 +31,9 @@ class SmsMessageSerializer(serializers.ModelSerializer):
 
 
 class SmsSendSerializer(serializers.Serializer):
-    vars()["from"] = serializers.CharField(max_length=16, help_text="One of the tenant's SMS-capable DIDs. " + E164_HELP)
-    to = serializers.CharField(max_length=16, help_text="The recipient. " + E164_HELP)
+    vars()["from"] = serializers.CharField(max_length=16, validators=E164_FIELD,
+                                           help_text="One of the tenant's SMS-capable DIDs. " + E164_HELP)
+    to = serializers.CharField(max_length=16, validators=E164_FIELD, help_text="The recipient. " + E164_HELP)
     text = serializers.CharField(max_length=3200, trim_whitespace=False,
                                  help_text="GSM-7 when every character allows it, else UCS-2; at most the tenant's "
                                            "max_segments segments (GSM-7 160/153 characters, UCS-2 70/67).")
@@ -52,8 +56,10 @@ class InboundSerializer(serializers.Serializer):
     """What an adapter POSTs: an inbound message or a delivery receipt."""
     type = serializers.ChoiceField(choices=[("message", "An inbound SMS"), ("receipt", "A delivery receipt")])
     carrier_message_id = serializers.CharField(max_length=100, help_text="The carrier's id of the message.")
-    vars()["from"] = serializers.CharField(max_length=16, required=False, help_text="message: the sender (E.164).")
-    to = serializers.CharField(max_length=16, required=False, help_text="message: the tenant's DID (E.164).")
+    vars()["from"] = serializers.CharField(max_length=16, required=False, validators=E164_FIELD,
+                                           help_text="message: the sender (E.164).")
+    to = serializers.CharField(max_length=16, required=False, validators=E164_FIELD,
+                               help_text="message: the tenant's DID (E.164).")
     text = serializers.CharField(max_length=3200, required=False, allow_blank=True, trim_whitespace=False,
                                  help_text="message: the text.")
     status = serializers.ChoiceField(choices=["sent", "delivered", "failed"], required=False,

@@ -1,5 +1,6 @@
 from django.urls import re_path
 
+from apps.sms.api import schema  # noqa: F401  (the SMS rules and links in the OpenAPI document)
 from apps.sms.api.views import SmsAdapterViewSet, SmsInboundViewSet, SmsMessageViewSet
 from thirdlane.api.routers import tenant_prefix, tenant_router
 

@@ -140,7 +140,7 @@ class SmsAdapterViewSet(ApiViewSet):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    renderer_classes = [ZipRenderer, renderers.JSONRenderer]
+    renderer_classes = [ZipRenderer]
     filter_backends: list = []
 
     @extend_schema(auth=[], operation_id="sms_adapter_download",
