@@ -16,7 +16,7 @@ import phonenumbers
 
 # Languages whose country names are recognised (the names of every region in each).
 LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "tr", "ru", "uk", "el",
-             "ar", "he", "hi", "ja", "zh", "ko", "th", "id", "vi", "hu", "ro")
+             "ar", "he", "hi", "ja", "zh", "ko", "th", "id", "vi", "hu", "ro", "ga", "ca", "hr", "sk", "bg", "ms")
 ALIASES = {
     "usa": "US", "u s a": "US", "u s": "US", "america": "US", "united states of america": "US",
     "uk": "GB", "u k": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "scotland": "GB",
@@ -24,6 +24,7 @@ ALIASES = {
     "south korea": "KR", "republic of korea": "KR", "czech republic": "CZ", "russia": "RU", "uae": "AE",
     "türkiye": "TR", "turkiye": "TR", "viet nam": "VN", "schweiz": "CH", "suisse": "CH", "svizzera": "CH",
     "deutschland": "DE", "österreich": "AT", "méxico": "MX", "brasil": "BR", "españa": "ES", "italia": "IT",
+    "الإمارات العربية المتحدة": "AE", "emirates": "AE", "hellas": "GR",
 }
 
 

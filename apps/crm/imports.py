@@ -127,6 +127,11 @@ def import_upload(*, actor, tenant, upload, file_name: str = "", encoding: str =
             actor_label=getattr(actor, "label", "system")[:150], request_id=current_request_id() or "")
         info = _inspect(iter_upload(upload), encoding, sink=lambda chunks: store_chunks(job.pk, chunks))
         job.delimiter, headers, resolved = _quick_check(info, options)
+        if info.quotes % 2:  # a quote that never closes is a 400 now, not a job that fails later
+            line = engine.unterminated_quote_line(lambda: engine.open_text(iter_stored(job.pk), info.encoding),
+                                                  job.delimiter)
+            if line is not None:
+                raise _file_error(engine.unterminated_quote_error(line))
         job.encoding, job.size_bytes = info.encoding, info.size
         # Progress total until the job has read the file: lines minus the header (an estimate
         # only when quoted cells hold newlines; the job sets the exact count when it finishes).

@@ -72,8 +72,10 @@ class _Region:
             return
         self.cc = str(meta.country_code)
         prefix, parsing = meta.national_prefix, meta.national_prefix_for_parsing
-        self.ok = meta.national_prefix_transform_rule is None and (parsing is None or parsing == prefix)
-        self.prefix = prefix or ""
+        # phonenumbers strips what national_prefix_for_parsing matches at the start; a match that
+        # captures a group (a carrier code, a transform) is left to it.
+        pattern = parsing or (re.escape(prefix) if prefix else None)
+        self.strip = re.compile(pattern).match if pattern else None
         self.general = self._desc(meta.general_desc)
         self.types = [d for d in (self._desc(getattr(meta, name)) for name in _DESCS) if d is not None]
         self.ok = self.ok and self.general is not None
@@ -133,11 +135,12 @@ def fast_e164(raw: str, region: str) -> str | None:
     rule = _region_rule(region)
     if not rule.ok or digits.startswith(rule.cc) or (rule.cc == "1" and digits[:3] == "011"):
         return None  # a country code or an international prefix without "+": the parser's call
-    if rule.prefix and digits.startswith(rule.prefix) and rule.valid(digits[len(rule.prefix):]):
-        return "+" + rule.cc + digits[len(rule.prefix):]
-    if not (rule.prefix and digits.startswith(rule.prefix)) and rule.valid(digits):
-        return "+" + rule.cc + digits
-    return None
+    found = rule.strip(digits) if rule.strip is not None else None
+    if found is None:
+        return "+" + rule.cc + digits if rule.valid(digits) else None
+    if any(found.groups()) or not rule.valid(digits[found.end():]):
+        return None
+    return "+" + rule.cc + digits[found.end():]
 _NOT_DIGITS = str.maketrans("", "", " ().-+\t\u00a0")
 
 

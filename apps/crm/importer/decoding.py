@@ -38,6 +38,7 @@ class FileInfo:
     size: int
     sample: bytes
     lines: int = 0  # newline count: an estimate of the rows, exact unless cells hold newlines
+    quotes: int = 0  # quote characters: an odd count may mean a quote that never closes
 
 
 def _normal_codec(name: str) -> str:
@@ -54,6 +55,7 @@ class Inspector:
         self.declared = _normal_codec(declared) if declared else ""
         self.size = 0
         self.lines = 0
+        self.quotes = 0
         self._last = b""
         self.sample = bytearray()
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
@@ -68,6 +70,7 @@ class Inspector:
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
         self.lines += chunk.count(b"\n")
+        self.quotes += chunk.count(b'"')
         if chunk:
             self._last = chunk[-1:]
         if len(self.sample) < SAMPLE_BYTES:
@@ -125,7 +128,7 @@ class Inspector:
                 raise ImportFileError("This looks like a binary file, not CSV text. Export the data as CSV "
                                       "(comma, semicolon or tab separated) and upload that.", code="import_file_invalid")
         return FileInfo(encoding=encoding, size=self.size, sample=sample,
-                        lines=self.lines + (0 if self._last in (b"\n", b"\x00") else 1))
+                        lines=self.lines + (0 if self._last in (b"\n", b"\x00") else 1), quotes=self.quotes)
 
     def _guess(self, sample: bytes) -> str:
         # UTF-16 without a BOM: every other byte of ASCII text is NUL.
