@@ -10,6 +10,15 @@ from django.core.exceptions import ValidationError
 
 SERVER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# The same rules as JSON Schema for the OpenAPI document (apps/pbx/api/schema.py): a DNS name
+# (labels of letters, digits and inner hyphens, an optional final dot) or an IP address.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST_SCHEMA = {"anyOf": [{"type": "string", "maxLength": 253, "pattern": f"^{_LABEL}(?:\\.{_LABEL})*\\.?$"},
+                         {"type": "string", "format": "ipv6"}],
+               "description": "A DNS name or an IP address (no scheme, no port)."}
+# An absolute path of non-empty segments, none of them "." or "..".
+_SEGMENT = "(?:[^/.\\u0000][^/\\u0000]*|\\.[^/.\\u0000][^/\\u0000]*|\\.\\.[^/\\u0000]+)"
+CONFIG_DIR_PATTERN = f"^(?:/{_SEGMENT})+/?$"
 
 
 def validate_server_name(value: str) -> None:
@@ -32,7 +41,8 @@ def validate_host(value: str) -> None:
 
 
 def validate_config_dir(value: str) -> None:
-    if not value.startswith("/") or posixpath.normpath(value) != value.rstrip("/") or "\x00" in value:
+    if not value.startswith("/") or "//" in value or posixpath.normpath(value) != value.rstrip("/") \
+            or "\x00" in value:
         raise ValidationError("An absolute, normalised path (no '..', no '//').", code="invalid_path")
 
 

@@ -9,6 +9,7 @@ register_error_code("destination_not_found", 400, "The destination does not exis
 register_error_code("invalid_destination", 400, "The destination is not well formed.")
 register_error_code("destination_loop", 400, "The time conditions would route calls in a loop.")
 register_error_code("duplicate_digit", 400, "Two options of the IVR use the same digit.")
+register_error_code("invalid_range", 400, "A time or date range ends before it starts.")
 register_error_code("weak_secret", 400, "The secret is too weak.")
 register_error_code("missing_credentials", 400, "A registration trunk needs a username and a secret.")
 register_error_code("invalid_codec", 400, "Unknown or repeated codec.")

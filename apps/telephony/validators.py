@@ -12,8 +12,10 @@ import string
 
 import phonenumbers
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import connection
 
+from apps.pbx.validators import validate_host as check_host
 from apps.telephony.destinations import TARGET_MODELS, Destination, DestType
 from apps.telephony.models import CODECS
 from thirdlane.api.errors import DomainError, Invalid
@@ -35,9 +37,18 @@ def validate_internal_number(number: str, *, length: int | None = None, field: s
     return number
 
 
+# What a phone number may be written with: digits, an optional leading +, and the spaces, dots,
+# dashes and parentheses people group digits with (no letters, no extensions).
+PHONE_PATTERN = r"^\+?[0-9 ().-]*[0-9][0-9 ().-]*$"
+_PHONE = re.compile(PHONE_PATTERN)
+
+
 def normalize_e164(raw: str, *, region: str = "US", field: str = "number") -> str:
     """Parse a phone number (national numbers in ``region``) and return it as E.164."""
     raw = (raw or "").strip()
+    if not _PHONE.match(raw):
+        raise fail("invalid_e164", f"{raw!r} is not a phone number: digits, an optional leading +, spaces, dots, "
+                                   "dashes and parentheses.", field)
     try:
         parsed = phonenumbers.parse(raw, region or None)
     except phonenumbers.NumberParseException:
@@ -65,6 +76,10 @@ def validate_codecs(codecs, *, field: str = "codecs") -> list[str]:
 
 
 _LITERAL = re.compile(r"^\+?[0-9*#]+$")
+# validate_dial_pattern as one regex, for the OpenAPI document: a literal, or _ then digits,
+# N/X/Z (either case), * # +, [classes] of digits and ascending ranges, and an optional . or !.
+_RANGES = "|".join(f"{a}-[{a}-9]" for a in range(10))
+DIAL_PATTERN_PATTERN = (r"^(?:\+?[0-9*#]+|_(?:[0-9*#+NXZnxz]|\[(?:" + _RANGES + r"|[0-9])+\])+[.!]?)$")
 _PATTERN_TOKEN = re.compile(r"\[[0-9\-]+\]|[0-9*#+NXZ]")
 
 
@@ -189,10 +204,12 @@ def validate_destination(tenant, dest: Destination | dict | None, *, field: str 
 # The renderer makes values inert again (defence in depth); refusing them here gives the client a
 # clear 400 instead of a silently changed name.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_SIP_USER = re.compile(r"^[A-Za-z0-9._~+@-]{1,100}$")
-_SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-_SOUND = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*(\.(wav|gsm|ulaw|alaw|g722|sln16?))?$")
+SIP_USER_PATTERN = r"^[A-Za-z0-9._~+@-]{1,100}$"
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
+SOUND_PATTERN = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*(\.(wav|gsm|ulaw|alaw|g722|sln16?))?$"
+_SIP_USER = re.compile(SIP_USER_PATTERN)
+_SAFE_TOKEN = re.compile(TOKEN_PATTERN)
+_SOUND = re.compile(SOUND_PATTERN)
 
 
 def validate_text(value: str, *, field: str) -> str:
@@ -202,17 +219,13 @@ def validate_text(value: str, *, field: str) -> str:
 
 
 def validate_host(value: str, *, field: str = "host") -> str:
-    import ipaddress
-
+    """A DNS name or an IP address (an IPv6 address may be bracketed), as for servers."""
     host = (value or "").strip()
+    bracketed = host.startswith("[") and host.endswith("]") and ":" in host
     try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host
-    except ValueError:
-        pass
-    labels = host.rstrip(".").split(".")
-    if not host or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
-        raise Invalid(f"{value!r} is not a host name or IP address.", field=field)
+        check_host(host[1:-1] if bracketed else host)
+    except ValidationError:
+        raise Invalid(f"{value!r} is not a host name or IP address.", field=field) from None
     return host
 
 

@@ -10,7 +10,9 @@ import inspect
 import zoneinfo
 from typing import Callable
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator
+from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import serializers
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -136,6 +138,35 @@ NO_NUL = "^[^\\u0000]*$"
 # because ECMA-262's \\s (the document's regex dialect) is not the same set.
 _SPACE = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 NOT_BLANK = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"
+# Short text that ends up in PBX config files and dialplan arguments (the write kernel's
+# ``clean(one_line=True)``): no control character once DRF has trimmed the ends.
+_CTRL = "\\u0000-\\u001f\\u007f"
+_LINE = f"[^{_CTRL}{_SPACE}](?:[^{_CTRL}]*[^{_CTRL}{_SPACE}])?"
+ONE_LINE = f"^[{_SPACE}]*(?:{_LINE})?[{_SPACE}]*$"
+ONE_LINE_NOT_BLANK = f"^[{_SPACE}]*{_LINE}[{_SPACE}]*$"
+# Apps whose services clean every model with ``one_line=True`` (apps/telephony/services/common.py).
+ONE_LINE_APPS = {"telephony"}
+
+
+def _model_field(field):
+    """The model field a ModelSerializer field writes, or None."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not isinstance(getattr(field, "source", None), str):
+        return None
+    try:
+        return model._meta.get_field(field.source)
+    except FieldDoesNotExist:  # a method, a nested serializer
+        return None
+
+
+def _model_pattern(model_field) -> str | None:
+    """The regex of the model field's RegexValidator: the services' ``clean()`` runs the model's
+    validators even where the serializer drops them (``validators: []`` to leave uniqueness to the
+    service)."""
+    for validator in getattr(model_field, "validators", ()):
+        if isinstance(validator, RegexValidator) and not validator.inverse_match and not validator.flags:
+            return validator.regex.pattern
+    return None
 
 
 def refine_request_field(field, schema: dict) -> None:
@@ -152,7 +183,16 @@ def refine_request_field(field, schema: dict) -> None:
         return
     if any(isinstance(v, RegexValidator) for v in getattr(field, "validators", ())):
         return  # drf-spectacular writes its pattern afterwards
-    if isinstance(field, serializers.CharField) and not field.allow_blank and field.trim_whitespace:
+    model_field = _model_field(field)
+    pattern = _model_pattern(model_field)
+    if pattern:
+        schema["pattern"] = pattern  # with allow_blank, drf-spectacular adds the blank as a oneOf branch
+        return
+    not_blank = isinstance(field, serializers.CharField) and not field.allow_blank and field.trim_whitespace
+    one_line = type(model_field) is models.CharField and model_field.model._meta.app_label in ONE_LINE_APPS
+    if isinstance(field, serializers.CharField) and field.trim_whitespace and one_line:
+        schema["pattern"] = ONE_LINE_NOT_BLANK if not_blank else ONE_LINE
+    elif not_blank:
         schema["pattern"] = NOT_BLANK
     else:
         schema["pattern"] = NO_NUL
@@ -346,10 +386,23 @@ REQUEST_RULES: dict[str, dict] = {
         {"required": ["contacts"], "properties": {"contacts": {"minItems": 1}}},
         {"required": ["lists"], "properties": {"lists": {"minItems": 1}}}]}},
 }
+
+
+def request_rules(rules: dict[str, dict]) -> None:
+    """Add an app's rules to ``REQUEST_RULES`` (from its ``api/schema.py``, next to the validators
+    they describe, so the document and the service read one regex)."""
+    for name, rule in rules.items():
+        merged = REQUEST_RULES.setdefault(name, {})
+        fields = merged.setdefault("fields", {})
+        for field, keywords in rule.get("fields", {}).items():
+            fields[field] = {**fields.get(field, {}), **keywords}
+        merged.setdefault("schema", {}).update(rule.get("schema", {}))
+
+
 # Query parameters the views check by hand: (path, name) -> schema keywords.
 PARAMETER_RULES: dict[tuple[str, str], dict] = {
     ("/api/organization/{id}/directory/", "q"): {"minLength": 1, "maxLength": 100},
-    ("/api/crm-contacts/{tenant}/lookup/", "phone"): {"minLength": 1},
+    ("/api/crm-contacts/{tenant}/lookup/", "phone"): {"minLength": 1, "format": "phone"},
 }
 
 
@@ -361,7 +414,7 @@ def _apply_rules(result: dict, schemas: dict) -> None:
             for field, keywords in rule.get("fields", {}).items():
                 if field in component.get("properties", {}):
                     prop = component["properties"][field]
-                    if "enum" in keywords or "type" in keywords:
+                    if {"enum", "type", "anyOf", "oneOf", "format"} & set(keywords):
                         prop.pop("pattern", None)
                     prop.update(keywords)
             if whole:
@@ -415,6 +468,24 @@ def _no_nul_in_requests(result: dict, schemas: dict) -> None:
                     _no_nul(parameter.get("schema", {}), schemas, seen)
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 _no_nul(media.get("schema", {}), schemas, seen)
+
+
+def _blank_branches(schema) -> None:
+    """drf-spectacular writes a blankable text with a pattern or format as ``oneOf: [text, {maxLength:
+    0}]``; where the text's pattern admits "" too, "" matches both and ``oneOf`` refuses it. The
+    text branch is the non-blank one: ``minLength: 1``."""
+    if isinstance(schema, dict):
+        branches = schema.get("oneOf")
+        if isinstance(branches, list) and len(branches) == 2 and branches[1].get("maxLength") == 0 \
+                and branches[0].get("type") == "string" and "minLength" not in branches[0]:
+            branches[0]["minLength"] = 1
+            if branches[0].get("default") == "":
+                schema.setdefault("default", branches[0].pop("default"))
+        for value in schema.values():
+            _blank_branches(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _blank_branches(value)
 
 
 def postprocess(result, generator, request, public):
@@ -476,6 +547,7 @@ def postprocess(result, generator, request, public):
     _strict_request_bodies(result, schemas)
     _no_nul_in_requests(result, schemas)
     _apply_rules(result, schemas)
+    _blank_branches(result)
     for name in [n for n in schemas if n.startswith("Paginated") and n.endswith("List")]:
         del schemas[name]
     for extension in _extensions:

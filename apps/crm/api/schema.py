@@ -6,7 +6,7 @@ on every list that has them, and the value shapes in ``CustomFieldValue``.
 """
 from __future__ import annotations
 
-from thirdlane.api.schema import schema_extension
+from thirdlane.api.schema import request_rules, schema_extension
 
 CUSTOM_LISTS = ("crm-contacts", "crm-accounts", "crm-leads", "crm-deals", "crm-activities", "crm-tasks",
                 "crm-campaigns")
@@ -47,3 +47,13 @@ def crm_custom_fields(document: dict) -> dict:
             if not any(p.get("name") == "cf" for p in params):
                 params.append(dict(CF_PARAMETER))
     return document
+
+
+# Phone numbers are stored in E.164, read in the tenant's default region when national: only a
+# valid number is accepted (400 invalid_phone), which the document says with ``format: phone``.
+_PHONE = {"format": "phone"}
+request_rules({name: {"fields": {field: _PHONE for field in fields}} for name, fields in {
+    "ContactRequest": ("phone", "mobile", "work_phone"),
+    "AccountRequest": ("phone",),
+    "LeadRequest": ("phone",),
+}.items()})

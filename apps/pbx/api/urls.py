@@ -1,3 +1,4 @@
+from apps.pbx.api import schema  # noqa: F401  (states the server rules in the OpenAPI document)
 from apps.pbx.api.contact_center import ContactCenterAgentViewSet, ContactCenterQueueViewSet, ContactCenterViewSet
 from apps.pbx.api.views import LocationViewSet, ServerViewSet
 from thirdlane.api.routers import platform_router, register_tenant_resource, tenant_prefix, tenant_router

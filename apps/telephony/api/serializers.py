@@ -7,7 +7,7 @@ a code), so the model's unique validators are switched off here.
 """
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from apps.pbx.models import Location
@@ -16,20 +16,30 @@ from apps.telephony.models import (
     Agent, Did, Extension, HolidayRange, Ivr, OutboundRoute, Queue, Schedule, TimeCondition, Trunk, WeeklyRange,
 )
 
+_OBJECT_TYPES = [t for t in DestType.values if t not in (DestType.EXTERNAL, DestType.HANGUP)]
+_ID = {"type": ["integer", "null"], "description": "Object id for extension, voicemail, queue, ivr, time_condition."}
+_NUMBER = {"type": "string", "description": "For external: the number (E.164, or national in the tenant's "
+                                            "default region)."}
+# One branch per kind of destination; each lists all three keys, since the API ignores the ones a
+# kind does not use.
 DESTINATION_SCHEMA = {
     "type": "object",
-    "properties": {
-        "type": {"type": "string", "enum": list(DestType.values)},
-        "id": {"type": ["integer", "null"], "description": "Object id for extension, voicemail, queue, ivr, "
-                                                           "time_condition."},
-        "number": {"type": "string", "description": "For external: the number (E.164 or national)."},
-    },
-    "required": ["type"],
+    "description": "Where a call goes: `{\"type\": \"queue\", \"id\": 4}`, `{\"type\": \"external\", "
+                   "\"number\": \"+14155550100\"}`, `{\"type\": \"hangup\"}`.",
+    "oneOf": [
+        {"type": "object", "required": ["type", "id"],
+         "properties": {"type": {"type": "string", "enum": _OBJECT_TYPES}, "id": {**_ID, "type": "integer"},
+                        "number": _NUMBER}},
+        {"type": "object", "required": ["type", "number"],
+         "properties": {"type": {"type": "string", "const": DestType.EXTERNAL.value}, "id": _ID,
+                        "number": {**_NUMBER, "format": "phone"}}},
+        {"type": "object", "required": ["type"],
+         "properties": {"type": {"type": "string", "const": DestType.HANGUP.value}, "id": _ID, "number": _NUMBER}},
+    ],
 }
 NO_UNIQUE = {"validators": []}
 
 
-@extend_schema_field(DESTINATION_SCHEMA)
 class DestinationField(serializers.Field):
     default_error_messages = {"invalid": "A destination is an object with a type."}
 
@@ -50,6 +60,19 @@ class DestinationField(serializers.Field):
         if not isinstance(number, str):
             raise serializers.ValidationError("number must be a string.")
         return {"type": data["type"], "id": target, "number": number}
+
+
+class DestinationFieldSchema(OpenApiSerializerFieldExtension):
+    """A destination not set reads as null; a request may send null where the field allows it."""
+
+    target_class = DestinationField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response" or self.target.allow_null:
+            # drf-spectacular adds "null" to the type of an allow_null field itself.
+            return {**DESTINATION_SCHEMA, "oneOf": [*DESTINATION_SCHEMA["oneOf"], {"type": "null"}],
+                    "type": "object" if self.target.allow_null else ["object", "null"]}
+        return DESTINATION_SCHEMA
 
 
 class CodecsField(serializers.ListField):

@@ -1,3 +1,4 @@
+from apps.telephony.api import schema  # noqa: F401  (states the telephony rules in the OpenAPI document)
 from apps.telephony.api import views
 from thirdlane.api.routers import register_tenant_resource
 

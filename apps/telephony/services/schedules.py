@@ -44,7 +44,8 @@ def _weekly(raw: list[dict]) -> list[WeeklyRange]:
             item.start_time, item.end_time = (WeeklyRange._meta.get_field(f).to_python(getattr(item, f))
                                               for f in ("start_time", "end_time"))
         if item.end_time <= item.start_time:
-            raise Invalid("end_time must be after start_time.", field=f"weekly_ranges[{i}].end_time")
+            raise DomainError("end_time must be after start_time.", code="invalid_range",
+                              field=f"weekly_ranges[{i}].end_time")
         out.append(item)
     return out
 
@@ -58,7 +59,8 @@ def _holidays(raw: list[dict]) -> list[HolidayRange]:
         item.start_date, item.end_date = (HolidayRange._meta.get_field(f).to_python(getattr(item, f))
                                           for f in ("start_date", "end_date"))
         if item.end_date < item.start_date:
-            raise Invalid("end_date must not be before start_date.", field=f"holidays[{i}].end_date")
+            raise DomainError("end_date must not be before start_date.", code="invalid_range",
+                              field=f"holidays[{i}].end_date")
         out.append(item)
     return out
 

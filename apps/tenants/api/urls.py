@@ -1,3 +1,4 @@
+from apps.tenants.api import schema  # noqa: F401  (states the reserved slugs in the OpenAPI document)
 from apps.tenants.api.views import ResellerViewSet, TenantViewSet
 from thirdlane.api.routers import platform_router
 

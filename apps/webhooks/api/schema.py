@@ -2,8 +2,41 @@
 catalogue, so every payload a receiver can get is described with its headers and schema."""
 from __future__ import annotations
 
+import re
+
 from apps.events.registry import EVENT_TYPES
-from thirdlane.api.schema import schema_extension
+from apps.webhooks.matching import types_selected
+from apps.webhooks.services import HEADER_NAME, MAX_HEADERS, RESERVED_HEADERS
+from thirdlane.api.schema import request_rules, schema_extension
+
+
+def selectors(*, system_only: bool) -> list[str]:
+    """Every selector the services accept: ``*``, each event type, and each group (``crm.*``,
+    ``config.extension.*``) that selects at least one type."""
+    types = [t for t, e in EVENT_TYPES.items() if e.system or not system_only]
+    groups = {".".join(t.split(".")[:n]) + ".*" for t in types for n in range(1, t.count(".") + 1)}
+    found = {"*", *types, *(g for g in groups if types_selected([g], system_only=system_only))}
+    return sorted(found)
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c if c == "-" else re.escape(c) for c in word)
+
+
+_RESERVED = "|".join([*(_any_case(name) for name in sorted(RESERVED_HEADERS)), _any_case("webhook-") + ".*"])
+HEADERS_SCHEMA = {
+    "type": "object", "maxProperties": MAX_HEADERS,
+    "propertyNames": {"pattern": HEADER_NAME.pattern, "not": {"pattern": f"^(?:{_RESERVED})$"}},
+    "additionalProperties": {"type": "string", "maxLength": 1000, "pattern": "^[^\\r\\n\\u0000]*$"},
+}
+
+request_rules({
+    "WebhookRequest": {"fields": {"event_types": {"items": {"type": "string", "enum": selectors(system_only=False)}},
+                                  "headers": HEADERS_SCHEMA}},
+    "SystemWebhookRequest": {"fields": {"event_types": {"items": {"type": "string",
+                                                                  "enum": selectors(system_only=True)}},
+                                        "headers": HEADERS_SCHEMA}},
+})
 
 SIGNATURE_HEADERS = [
     {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string"},

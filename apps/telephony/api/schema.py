@@ -1,0 +1,58 @@
+"""What the telephony services refuse, stated in the OpenAPI document from the validators' own
+regexes (apps/telephony/validators.py), so a client generated from it sends nothing the API refuses.
+
+Two rules no JSON Schema can state are left to the descriptions: an extension number has exactly
+as many digits as the tenant's ``extension_length`` (its own data, 400 ``invalid_number``), and IVR
+option digits and bulk row numbers are unique within the request (``duplicate_digit``,
+``duplicate_number``).
+"""
+from __future__ import annotations
+
+from apps.pbx.validators import HOST_SCHEMA
+from apps.telephony import validators
+from thirdlane.api.schema import request_rules
+
+_PHONE = {"format": "phone", "description": "A valid phone number: E.164, or national in the tenant's "
+                                           "`default_region` (digits, an optional leading +, spaces, dots, "
+                                           "dashes and parentheses)."}
+_INTERNAL = {"pattern": "^[0-9]{2,8}$"}
+_EXTENSION_NUMBER = {"pattern": "^[0-9]{2,8}$",
+                     "description": "Digits, exactly as many as the tenant's `extension_length`."}
+
+
+def _blank_or(pattern: str) -> str:
+    return f"^(?:{pattern.lstrip('^').rstrip('$')})?$"
+
+
+# A registration trunk needs its credentials; an IP-authenticated one does not.
+_TRUNK_CREDENTIALS = {"anyOf": [
+    {"required": ["auth_type"], "properties": {"auth_type": {"const": "ip_auth"}}},
+    {"required": ["username", "secret"],
+     "properties": {"username": {"minLength": 1}, "secret": {"minLength": 1}}},
+]}
+# A route dials by pattern or is an emergency route; an emergency route names its numbers.
+_ROUTE_PATTERNS = {"allOf": [
+    {"anyOf": [{"required": ["dial_patterns"], "properties": {"dial_patterns": {"minItems": 1}}},
+               {"required": ["emergency_numbers"], "properties": {"emergency_numbers": {"minItems": 1}}}]},
+    {"anyOf": [{"not": {"required": ["is_emergency"]}},
+               {"properties": {"is_emergency": {"const": False}}},
+               {"required": ["emergency_numbers"], "properties": {"emergency_numbers": {"minItems": 1}}}]},
+]}
+
+request_rules({
+    "DidRequest": {"fields": {"number": _PHONE}},
+    "ExtensionRequest": {"fields": {"number": _EXTENSION_NUMBER}},
+    "ExtensionBulkRequest": {"fields": {"start": _EXTENSION_NUMBER, "end": _EXTENSION_NUMBER}},
+    "TrunkRequest": {"fields": {"host": HOST_SCHEMA,
+                                "username": {"pattern": _blank_or(validators.SIP_USER_PATTERN)}},
+                     "schema": _TRUNK_CREDENTIALS},
+    "OutboundRouteRequest": {"fields": {
+        "dial_patterns": {"uniqueItems": True, "items": {"type": "string", "maxLength": 40,
+                                                         "pattern": validators.DIAL_PATTERN_PATTERN}},
+        "emergency_numbers": {"items": {"type": "string", "maxLength": 10, "pattern": "^[0-9]+$"}},
+    }, "schema": _ROUTE_PATTERNS},
+    "IvrOptionRequest": {"fields": {"digit": {"pattern": "^[0-9*#]$"}}},
+    "QueueRequest": {"fields": {"music_on_hold": {"pattern": validators.TOKEN_PATTERN}}},
+    "IvrRequest": {"fields": {"number": {"pattern": _blank_or(_INTERNAL["pattern"])},
+                              "greeting_recording": {"pattern": _blank_or(validators.SOUND_PATTERN)}}},
+})
