@@ -26,8 +26,9 @@ TOKEN = "carrier-token-1"
 
 
 class FakeCarrier:
-    def __init__(self, *, report_delay: float = 0.1):
+    def __init__(self, *, report_delay: float = 0.1, reports: bool = True):
         self.down = False
+        self.send_reports = reports
         self.callback_url = ""  # the adapter's /carrier, for status reports
         self.report_delay = report_delay
         self.sent: list[dict] = []  # accepted send requests, with their auth header
@@ -45,6 +46,7 @@ class FakeCarrier:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes (see the Python adapter)
 
             def log_message(self, *args):
                 pass
@@ -79,7 +81,8 @@ class FakeCarrier:
                 else:
                     report = {"event": "status", "id": carrier_id, "reference": body.get("reference"),
                               "status": "delivered"}
-                threading.Thread(target=carrier._report, args=(report,), daemon=True).start()
+                if carrier.send_reports:
+                    threading.Thread(target=carrier._report, args=(report,), daemon=True).start()
 
         return Handler
 
