@@ -32,3 +32,16 @@ def unneutralise(value):
     if isinstance(value, str) and value.startswith("'") and looks_like_formula(value[1:]):
         return value[1:]
     return value
+
+
+# The same rule in SQL, for files PostgreSQL writes itself (COPY ... TO STDOUT, apps/billing):
+# PostgreSQL's regular expressions, ASCII digits and POSIX spaces (a cell Python would leave
+# alone because of a non-ASCII digit is neutralised here: the safe side).
+_SQL_SIGNED_PLAIN = r"^[+-][0-9[:space:]().\-/]*([[:space:]]*(ext\.?|x|#)[[:space:]]*[0-9]+)?$"
+
+
+def sql_neutralise(expression: str) -> str:
+    """A SQL expression: ``expression`` (text) with a leading apostrophe where ``neutralise``
+    would put one."""
+    return (f"CASE WHEN {expression} ~ '^[=@\\t\\r]' OR ({expression} ~ '^[+-]' AND {expression} !~* "
+            f"'{_SQL_SIGNED_PLAIN}') THEN '''' || {expression} ELSE {expression} END")

@@ -18,6 +18,7 @@ from typing import Iterable
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from apps.billing.cdrs import write_cdrs
 from apps.calls.models import Call, CallLeg
 from apps.calls.tracker import CallState, MemberState, Moment
 from apps.events.services import emit_events
@@ -115,6 +116,9 @@ def _persist_tenant(server, tenant, batch: dict, result: Persisted) -> None:
         Call.objects.bulk_update(changed_calls, _CALL_FIELDS)
     result.calls += len(rows)
     _persist_legs(rows)
+    # CDRs of the calls that ended in this batch, in the same transaction (apps/billing).
+    write_cdrs(tenant, [row for linkedid, (row, _) in rows.items()
+                        if row.status == Call.Status.ENDED and before.get(linkedid, (None,))[0] != Call.Status.ENDED])
 
     payloads: dict[str, list[dict]] = defaultdict(list)
     contacts = call_events.contacts_for(row for row, _ in rows.values())

@@ -79,6 +79,7 @@ class TenantAdmin(ResellerOwnedAdminMixin, ScopedModelAdmin):
         ("Limits", {"fields": ("max_extensions", "max_dids", "max_queues", "max_trunks")}),
         ("Dial plan and locale", {"fields": ("extension_length", "default_region", "timezone", "primary_server")}),
         ("CRM call log", {"fields": ("crm_call_logging", "crm_call_log_directions")}),
+        ("Billing and retention", {"fields": ("account_code", "cdr_retention_days", "call_retention_days")}),
         ("Notes", {"fields": ("notes", "created_at", "updated_at")}),
     )
 

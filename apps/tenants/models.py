@@ -75,6 +75,16 @@ class Tenant(TenantMixin):
         models.CharField(max_length=16, choices=[("inbound", "Inbound"), ("outbound", "Outbound"),
                                                  ("internal", "Internal"), ("inter_site", "Inter-site")]),
         default=default_call_log_directions, blank=True, help_text="Which calls to log.")
+    # Billing (apps.billing): set by the reseller, read-only for the tenant's own credentials.
+    account_code = models.CharField(
+        max_length=40, blank=True, validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", "Letters, digits, "
+                                                              ". _ : and -, starting with a letter or digit.")],
+        help_text="Written on every CDR of the tenant (the billing system's customer id).")
+    cdr_retention_days = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(3650)], help_text="Days CDRs are kept; 0 = forever.")
+    call_retention_days = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(3650)],
+        help_text="Days call records (with their legs) are kept; 0 = forever.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

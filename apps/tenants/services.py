@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 TENANT_FIELDS = {
     "name", "reseller", "max_extensions", "max_dids", "max_queues", "max_trunks", "extension_length",
     "default_region", "timezone", "primary_server", "notes", "crm_call_logging", "crm_call_log_directions",
+    "account_code", "cdr_retention_days", "call_retention_days",
 }
 # What a tenant's own credentials may change about their tenant. Everything else (limits, server
 # placement, the number plan, the slug, the reseller) is what the reseller sells and sets.

@@ -24,7 +24,8 @@ class TenantSerializer(ResellerOwnedMixin, serializers.ModelSerializer):
         fields = (
             "id", "slug", "name", "reseller", "status", "suspended_reason", "max_extensions", "max_dids", "max_queues",
             "max_trunks", "extension_length", "default_region", "timezone", "primary_server", "notes",
-            "crm_call_logging", "crm_call_log_directions", "created_at", "updated_at",
+            "crm_call_logging", "crm_call_log_directions", "account_code", "cdr_retention_days", "call_retention_days",
+            "created_at", "updated_at",
         )
         read_only_fields = ("status", "suspended_reason", "created_at", "updated_at")
         extra_kwargs = {"slug": {"validators": []}}  # uniqueness is the service's (409 slug_taken)
