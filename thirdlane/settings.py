@@ -275,6 +275,8 @@ CALL_CONTROL_EXPIRE = env_int("CALL_CONTROL_EXPIRE", 120)
 SMS_MAX_RETRIES = env_int("SMS_MAX_RETRIES", 5)
 SMS_RETRY_BASE = float(env("SMS_RETRY_BASE", "2.0"))
 SMS_RATE_PER_TENANT = env_int("SMS_RATE_PER_TENANT", 600)  # outbound messages a minute per tenant
+SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 50)  # queued messages a worker claims at once (one transaction)
+SMS_SEND_THREADS = env_int("SMS_SEND_THREADS", 8)  # parallel POSTs to adapters within a batch
 
 # --- Webhooks ------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
