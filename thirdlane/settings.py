@@ -86,6 +86,7 @@ TENANT_APPS = [
     "apps.crm",
     "apps.calls",
     "apps.sms",
+    "apps.reports",
     "apps.billing",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]

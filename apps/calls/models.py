@@ -65,7 +65,12 @@ class Call(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["server_id", "linkedid"], name="call_server_linkedid")]
-        indexes = [models.Index(fields=["status", "started_at"])]
+        indexes = [models.Index(fields=["status", "started_at"]),
+                   # Statistics (apps.reports): queue calls by the time they were offered, and the
+                   # calls still up at the start of a range (concurrency).
+                   models.Index(fields=["queue_joined_at"], condition=~models.Q(queue_joined_at=None),
+                                name="call_queue_joined_at"),
+                   models.Index(fields=["ended_at"], name="call_ended_at")]
 
     def __str__(self) -> str:
         return f"{self.caller_number or '?'} → {self.callee_number or '?'} ({self.started_at:%Y-%m-%d %H:%M})"
@@ -93,6 +98,10 @@ class CallLeg(models.Model):
     hangup_cause = models.PositiveSmallIntegerField(null=True, blank=True)
     hangup_cause_text = models.CharField(max_length=64, blank=True)
     held = models.BooleanField(default=False)
+    # Hold time of this channel (Hold/Unhold events): completed holds in seconds, and the start of
+    # a hold still in progress. Agent statistics read them (apps.reports).
+    hold_seconds = models.PositiveIntegerField(default=0, help_text="Seconds on hold, completed holds.")
+    held_since = models.DateTimeField(null=True, blank=True, help_text="Start of the hold in progress.")
 
     class Meta:
         ordering = ["started_at", "id"]

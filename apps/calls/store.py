@@ -26,7 +26,8 @@ from apps.events.services import emit_events
 logger = logging.getLogger(__name__)
 
 _LEG_FIELDS = ("channel", "kind", "endpoint", "extension", "caller_number", "caller_name", "connected_number",
-               "answered_at", "ended_at", "hangup_cause", "hangup_cause_text", "held")
+               "answered_at", "ended_at", "hangup_cause", "hangup_cause_text", "held",
+               "hold_seconds", "held_since")
 _CALL_FIELDS = ("direction", "status", "caller_number", "caller_name", "callee_number", "callee_name", "did",
                 "trunk", "extensions", "queue", "agent", "ivr_path", "disposition", "hangup_cause",
                 "hangup_cause_text", "recording", "answered_at", "ended_at", "duration", "billsec",
@@ -191,6 +192,8 @@ def _persist_legs(rows: dict) -> None:
             if current is None:
                 new.append(CallLeg(call_id=row.pk, uniqueid=leg.uniqueid, started_at=leg.started_at, **values))
             else:
+                # A tracker rebuilt after a restart knows no earlier holds: keep the recorded ones.
+                values["hold_seconds"] = max(values["hold_seconds"], current.hold_seconds)
                 for key, value in values.items():
                     setattr(current, key, value)
                 changed.append(current)
@@ -221,7 +224,7 @@ def close_unfinished(*, server, tenants: dict[str, object], present: set[str], a
                     uniqueid=leg.uniqueid, channel=leg.channel, kind=leg.kind, endpoint=leg.endpoint,
                     extension=leg.extension, caller_number=leg.caller_number, caller_name=leg.caller_name,
                     connected_number=leg.connected_number, started_at=leg.started_at, answered_at=leg.answered_at,
-                    ended_at=leg.ended_at or at, hangup_cause=leg.hangup_cause,
+                    ended_at=leg.ended_at or at, hangup_cause=leg.hangup_cause, hold_seconds=leg.hold_seconds,
                     hangup_cause_text=leg.hangup_cause_text or "Gone after a PBX restart")
             restore(state, call)
             state.ended_at = at

@@ -60,6 +60,15 @@ class Leg:
     hangup_cause: int | None = None
     hangup_cause_text: str = ""
     held: bool = False
+    hold_seconds: int = 0  # completed holds
+    held_since: datetime | None = None  # the hold in progress
+
+
+def _close_hold(leg: Leg, at: datetime) -> None:
+    """A hold ends (Unhold, or the channel hangs up while held): add its seconds to the leg."""
+    if leg.held_since is not None:
+        leg.hold_seconds += max(0, round((at - leg.held_since).total_seconds()))
+        leg.held_since = None
 
 
 @dataclass
@@ -325,12 +334,14 @@ class CallTracker:
         leg = self._leg(call, event, at)
         if leg is not None:
             leg.held = True
+            leg.held_since = leg.held_since or at
             self.moments.append(Moment("call.held", call.tenant, call.linkedid, at, {"channel": leg.channel}))
 
     def _on_Unhold(self, call, event, at):
         leg = self._leg(call, event, at)
         if leg is not None:
             leg.held = False
+            _close_hold(leg, at)
             self.moments.append(Moment("call.unheld", call.tenant, call.linkedid, at, {"channel": leg.channel}))
 
     def _on_BlindTransfer(self, call, event, at):
@@ -386,6 +397,7 @@ class CallTracker:
         if leg is None:
             return
         leg.ended_at = leg.ended_at or at
+        _close_hold(leg, leg.ended_at)
         leg.hangup_cause = event.get("cause") if isinstance(event.get("cause"), int) else leg.hangup_cause
         leg.hangup_cause_text = str(event.get("cause_txt") or leg.hangup_cause_text)
         if not call.live_legs:
@@ -395,6 +407,7 @@ class CallTracker:
         call.ended_at = at
         for leg in call.legs.values():
             leg.ended_at = leg.ended_at or at
+            _close_hold(leg, leg.ended_at)
             self.by_uniqueid.pop(leg.uniqueid, None)
         self.moments.append(Moment("call.ended", call.tenant, call.linkedid, at))
         self.changed.add(call.linkedid)

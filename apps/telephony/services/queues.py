@@ -165,6 +165,18 @@ def _apply_agent(agent: Agent, fields: dict[str, Any]) -> None:
         agent.pause_reason = ""
 
 
+def _log_state(agent: Agent, actor, previous_state: str | None, previous_reason: str,
+               previous_extension_id: int | None = None) -> None:
+    # The state history behind agent statistics (logged-in and pause time) lives in apps.reports;
+    # it is written here, in the service's transaction, so no state change escapes it. Reports
+    # decides what counts as a change; telephony only hands over before and after.
+    from apps.reports.agent_log import agent_state_record
+
+    source = "pbx" if actor.kind == "system" and actor.label == "pbx" else ("system" if actor.kind == "system" else "api")
+    agent_state_record(agent=agent, previous_state=previous_state, previous_reason=previous_reason,
+                       previous_extension_id=previous_extension_id, source=source)
+
+
 @tenant_service
 def agent_create(*, actor, tenant, name: str, login_code: str, **fields: Any) -> Agent:
     check_fields(fields, AGENT_FIELDS)
@@ -172,6 +184,7 @@ def agent_create(*, actor, tenant, name: str, login_code: str, **fields: Any) ->
     _apply_agent(agent, {"login_code": login_code, **fields})
     clean(agent)
     save(agent, field="login_code")
+    _log_state(agent, actor, None, "")
     record_created(actor=actor, tenant=tenant, instance=agent, prefix=AGENT_PREFIX, payload=agent_payload(agent))
     return agent
 
@@ -180,9 +193,11 @@ def agent_create(*, actor, tenant, name: str, login_code: str, **fields: Any) ->
 def agent_update(*, actor, tenant, instance: Agent, **fields: Any) -> Agent:
     check_fields(fields, AGENT_FIELDS | {"name"})
     before = snapshot(instance)
+    was = (instance.state, instance.pause_reason, instance.extension_id)
     _apply_agent(instance, fields)
     clean(instance)
     save(instance, field="login_code")
+    _log_state(instance, actor, *was)
     record_updated(actor=actor, tenant=tenant, instance=instance, before=before, prefix=AGENT_PREFIX,
                    payload=agent_payload(instance))
     return instance
