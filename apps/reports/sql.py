@@ -1,0 +1,223 @@
+"""The statements behind agent statistics and call counters. Each request is ONE statement.
+
+Buckets are cut with PostgreSQL's ``date_trunc(unit, t, tz)``: it truncates in the zone and
+gives the bucket's start as an instant, so a local day is midnight to midnight (23 or 25 hours on
+DST days) and the hour clocks repeat in autumn is two buckets, not one. Durations that span
+buckets (an agent logged in over midnight) are cut with ``series``, which steps hours as real
+hours and days/weeks in local time (``AT TIME ZONE``), landing on the same starts. ``%(tz)s``,
+``%(start)s`` and ``%(end)s`` are parameters; the unit is one of three literals chosen in code.
+Tables are schema-qualified, so a statement does not depend on the search path and the platform
+roll-up can repeat it per schema in one ``UNION ALL``.
+"""
+from __future__ import annotations
+
+from apps.tenants.crossschema import qn
+
+UNITS = ("hour", "day", "week")
+
+
+def _unit(interval: str) -> str:
+    if interval not in UNITS:  # the unit is spliced into the SQL: only these three
+        raise ValueError(interval)
+    return interval
+
+
+def bucket(expr: str, interval: str) -> str:
+    return f"date_trunc('{_unit(interval)}', {expr}, %(tz)s)"
+
+
+def bucket_end(start: str, interval: str) -> str:
+    unit = _unit(interval)
+    if unit == "hour":
+        return f"({start} + interval '1 hour')"
+    return f"((({start}) AT TIME ZONE %(tz)s + interval '1 {unit}') AT TIME ZONE %(tz)s)"
+
+
+def series(lo: str, hi: str, interval: str) -> str:
+    """A row source ``(b_start)`` of the buckets that [lo, hi) touches (hi > lo)."""
+    unit = _unit(interval)
+    if unit == "hour":
+        return (f"(SELECT g AS b_start FROM generate_series({bucket(lo, unit)}, ({hi}) - interval '1 microsecond',"
+                f" interval '1 hour') g)")
+    return (f"(SELECT g AT TIME ZONE %(tz)s AS b_start FROM generate_series({bucket(lo, unit)} AT TIME ZONE %(tz)s,"
+            f" (({hi}) - interval '1 microsecond') AT TIME ZONE %(tz)s, interval '1 {unit}') g)")
+
+
+def t(schema: str, table: str) -> str:
+    return f"{qn(schema)}.{qn(table)}"
+
+
+def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> str:
+    """Rows (level, bucket, extension, agent_id, agent_name, queue, offered, answered, within_sl,
+    talk, hold, wrapup, logged_in, by_reason) for one tenant's schema.
+
+    level: ``agent`` (all queues), ``agent_queue`` and ``queue`` (every agent; by_queue only)."""
+    call, leg, log = t(schema, "calls_call"), t(schema, "calls_callleg"), t(schema, "reports_agentstatechange")
+    ext, agent, queues = t(schema, "telephony_extension"), t(schema, "telephony_agent"), t(schema, "telephony_queue")
+    queue_cond = "AND c.queue = %(queue)s" if queue else ""
+    sets = "(bucket, extension), (bucket, extension, queue)" if by_queue else "(bucket, extension)"
+    join_state = "LEFT JOIN" if queue else "FULL JOIN"
+    queue_cols = "queue, GROUPING(queue) AS all_queues" if by_queue else "NULL::text AS queue, 1 AS all_queues"
+    queue_rows = f"""
+      UNION ALL
+      SELECT 'queue', qt.bucket, NULL, qt.queue, qt.offered, qt.answered, qt.within_sl, qt.talk, qt.hold, qt.wrapup,
+             NULL::float8, NULL::jsonb
+      FROM qt""" if by_queue else ""
+    queue_cte = f""",
+    qt AS (  -- the queue as a whole: every call that joined it, answered or not
+      SELECT qc.bucket, qc.queue, count(*) AS offered, count(o.call_id) AS answered,
+             count(*) FILTER (WHERE o.within_sl) AS within_sl,
+             sum(o.talk) AS talk, sum(o.hold) AS hold, sum(o.wrapup) AS wrapup
+      FROM qc LEFT JOIN o ON o.call_id = qc.id AND o.answered
+      GROUP BY qc.bucket, qc.queue
+    )""" if by_queue else ""
+    return f"""
+    WITH
+    qc AS (  -- queue calls offered in the range, by the time they joined the queue
+      SELECT c.id, c.linkedid, c.queue, c.agent, c.queue_joined_at AS joined, c.queue_left_at AS left_at,
+             c.ended_at, {bucket("c.queue_joined_at", interval)} AS bucket
+      FROM {call} c
+      WHERE c.queue_joined_at >= %(start)s AND c.queue_joined_at < %(end)s AND c.queue <> '' {queue_cond}
+    ),
+    la AS (  -- each member the queue rang for a call (its extension legs after the join)
+      SELECT l.call_id, l.extension, min(l.answered_at) AS answered_at,
+             sum(extract(epoch FROM coalesce(l.ended_at, now()) - l.answered_at))
+               FILTER (WHERE l.answered_at IS NOT NULL) AS connected,
+             sum(l.hold_seconds + coalesce(extract(epoch FROM coalesce(l.ended_at, now()) - l.held_since), 0))
+               AS hold
+      FROM qc JOIN {leg} l ON l.call_id = qc.id
+      WHERE l.kind = 'extension' AND l.extension <> '' AND l.uniqueid <> qc.linkedid
+        AND l.started_at >= qc.joined AND l.started_at <= coalesce(qc.left_at, qc.ended_at, 'infinity')
+      GROUP BY l.call_id, l.extension
+    ),
+    pairs AS (  -- plus the agent of a call whose agent leg is missing (a call rebuilt after a restart)
+      SELECT call_id, extension, answered_at, connected, hold FROM la
+      UNION ALL
+      SELECT qc.id, qc.agent, qc.left_at, extract(epoch FROM coalesce(qc.ended_at, now()) - qc.left_at), 0
+      FROM qc WHERE qc.agent <> '' AND NOT EXISTS (
+        SELECT 1 FROM la WHERE la.call_id = qc.id AND la.extension = qc.agent)
+    ),
+    o AS (  -- one offer: a call and a member rung for it
+      SELECT p.call_id, qc.bucket, qc.queue, p.extension, (p.extension = qc.agent) AS answered,
+             CASE WHEN p.extension = qc.agent
+                  THEN greatest(coalesce(p.connected, 0) - coalesce(p.hold, 0), 0) END AS talk,
+             CASE WHEN p.extension = qc.agent THEN coalesce(p.hold, 0) END AS hold,
+             CASE WHEN p.extension = qc.agent THEN coalesce(q.wrapup_time, 0) END AS wrapup,
+             (p.extension = qc.agent
+              AND extract(epoch FROM coalesce(p.answered_at, qc.left_at) - qc.joined) <= %(sl)s) AS within_sl
+      FROM pairs p JOIN qc ON qc.id = p.call_id LEFT JOIN {queues} q ON q.number = qc.queue
+    ),
+    cm AS (
+      SELECT bucket, extension, {queue_cols}, count(*) AS offered,
+             count(*) FILTER (WHERE answered) AS answered, count(*) FILTER (WHERE within_sl) AS within_sl,
+             sum(talk) AS talk, sum(hold) AS hold, sum(wrapup) AS wrapup
+      FROM o GROUP BY GROUPING SETS ({sets})
+    ){queue_cte},
+    sl AS (  -- state history: the changes in the range and the state each agent was in at its start
+      SELECT agent_id, extension, state, pause_reason, at, id FROM {log} WHERE at >= %(start)s AND at < %(end)s
+      UNION ALL
+      (SELECT DISTINCT ON (agent_id) agent_id, extension, state, pause_reason, at, id FROM {log}
+       WHERE at < %(start)s ORDER BY agent_id, at DESC, id DESC)
+    ),
+    iv AS (  -- each state held from one change to the agent's next, cut to the range (and to now)
+      SELECT extension, state, pause_reason, greatest(at, %(start)s) AS s,
+             least(coalesce(lead(at) OVER (PARTITION BY agent_id ORDER BY at, id), now()), now(), %(end)s) AS e
+      FROM sl
+    ),
+    st AS (
+      SELECT b.b_start AS bucket, iv.extension, iv.state, iv.pause_reason,
+             extract(epoch FROM least(iv.e, {bucket_end("b.b_start", interval)}) - greatest(iv.s, b.b_start)) AS secs
+      FROM iv CROSS JOIN LATERAL {series("iv.s", "iv.e", interval)} b
+      WHERE iv.state <> 'logged_out' AND iv.extension <> '' AND iv.e > iv.s
+    ),
+    sr AS (
+      SELECT bucket, extension, state, pause_reason, sum(secs) AS secs FROM st GROUP BY 1, 2, 3, 4
+    ),
+    sa AS (  -- logged-in time includes paused time; pauses by reason ('' = no reason given)
+      SELECT bucket, extension, sum(secs) AS logged_in,
+             coalesce(jsonb_object_agg(pause_reason, secs) FILTER (WHERE state = 'paused'), '{{}}'::jsonb) AS by_reason
+      FROM sr GROUP BY 1, 2
+    ),
+    rows AS (
+      SELECT 'agent' AS level, coalesce(cm.bucket, sa.bucket) AS bucket, coalesce(cm.extension, sa.extension)
+               AS extension, NULL::text AS queue, coalesce(cm.offered, 0) AS offered,
+             coalesce(cm.answered, 0) AS answered, coalesce(cm.within_sl, 0) AS within_sl,
+             coalesce(cm.talk, 0) AS talk, coalesce(cm.hold, 0) AS hold, coalesce(cm.wrapup, 0) AS wrapup,
+             coalesce(sa.logged_in, 0)::float8 AS logged_in, coalesce(sa.by_reason, '{{}}'::jsonb) AS by_reason
+      FROM (SELECT * FROM cm WHERE all_queues = 1) cm
+      {join_state} sa ON sa.bucket = cm.bucket AND sa.extension = cm.extension
+      UNION ALL
+      SELECT 'agent_queue', bucket, extension, queue, offered, answered, within_sl, talk, hold, wrapup,
+             NULL::float8, NULL::jsonb
+      FROM cm WHERE all_queues = 0{queue_rows}
+    )
+    SELECT r.level, r.bucket, {bucket_end("r.bucket", interval)} AS bucket_end, r.extension, a.id, a.name,
+           r.queue, r.offered, r.answered, r.within_sl, r.talk, r.hold, r.wrapup, r.logged_in, r.by_reason
+    FROM rows r
+    LEFT JOIN {ext} e ON e.number = r.extension
+    LEFT JOIN {agent} a ON a.extension_id = e.id
+    ORDER BY r.bucket, CASE r.level WHEN 'agent' THEN 0 WHEN 'agent_queue' THEN 1 ELSE 2 END, r.extension NULLS LAST,
+             r.queue NULLS FIRST
+    """
+
+
+COUNTER_DIMENSIONS = {15: "total", 7: "direction", 11: "disposition", 3: "direction_disposition", 13: "trunk",
+                      14: "did"}
+
+
+def call_counters(schema: str, interval: str, *, tenant_param: str | None = None) -> str:
+    """Rows (tenant?, dimension, bucket, bucket_end, direction, disposition, trunk, did, calls, answered,
+    billsec, peak_concurrent) for one tenant's schema. ``tenant_param`` adds a first column
+    holding that parameter (the platform roll-up names each schema's rows)."""
+    call = t(schema, "calls_call")
+    tenant_col = f"%({tenant_param})s::text AS tenant, " if tenant_param else ""
+    return f"""
+    SELECT * FROM (
+    WITH
+    cc AS (  -- ended calls, by the time they started
+      SELECT c.direction, c.disposition, c.trunk, c.did, coalesce(c.billsec, 0) AS billsec,
+             {bucket("c.started_at", interval)} AS bucket
+      FROM {call} c
+      WHERE c.started_at >= %(start)s AND c.started_at < %(end)s AND c.status = 'ended'
+    ),
+    agg AS (
+      SELECT bucket, direction, disposition, trunk, did, GROUPING(direction, disposition, trunk, did) AS g,
+             count(*) AS calls, count(*) FILTER (WHERE disposition = 'answered') AS answered, sum(billsec) AS billsec
+      FROM cc
+      GROUP BY GROUPING SETS ((bucket), (bucket, direction), (bucket, disposition), (bucket, direction, disposition),
+                             (bucket, trunk), (bucket, did))
+    ),
+    ev AS (  -- +1 when a call starts, -1 when it ends, 0 at each bucket's start (the level carried in)
+      SELECT c.started_at AS at, 1 AS d FROM {call} c
+      WHERE c.started_at < %(end)s AND (c.started_at >= %(start)s OR c.ended_at > %(start)s OR c.ended_at IS NULL)
+      UNION ALL
+      SELECT c.ended_at, -1 FROM {call} c
+      WHERE c.ended_at > %(start)s AND c.started_at < %(end)s
+      UNION ALL
+      SELECT greatest(b.b_start, %(start)s), 0 FROM {series("%(start)s::timestamptz", "%(end)s::timestamptz", interval)} b
+    ),
+    lv AS (  -- ends before starts at the same instant: a call that ends as another starts is not overlap
+      SELECT at, sum(d) OVER (ORDER BY at, d ROWS UNBOUNDED PRECEDING) AS level FROM ev
+    ),
+    peak AS (
+      SELECT {bucket("at", interval)} AS bucket, max(level) AS peak FROM lv
+      WHERE at >= %(start)s AND at < %(end)s GROUP BY 1
+    ),
+    b AS ({series("%(start)s::timestamptz", "%(end)s::timestamptz", interval)})
+    SELECT {tenant_col}'total' AS dimension, b.b_start AS bucket, {bucket_end("b.b_start", interval)} AS bucket_end,
+           NULL::text AS direction, NULL::text AS disposition, NULL::text AS trunk, NULL::text AS did,
+           coalesce(a.calls, 0) AS calls, coalesce(a.answered, 0) AS answered, coalesce(a.billsec, 0) AS billsec,
+           coalesce(p.peak, 0) AS peak_concurrent
+    FROM b LEFT JOIN agg a ON a.bucket = b.b_start AND a.g = 15 LEFT JOIN peak p ON p.bucket = b.b_start
+    UNION ALL
+    SELECT {tenant_col}CASE a.g {" ".join(f"WHEN {g} THEN '{name}'" for g, name in COUNTER_DIMENSIONS.items())} END,
+           a.bucket, {bucket_end("a.bucket", interval)}, a.direction, a.disposition, a.trunk, a.did, a.calls,
+           a.answered, a.billsec, NULL
+    FROM agg a WHERE a.g <> 15 AND NOT (a.g = 13 AND a.trunk = '') AND NOT (a.g = 14 AND a.did = '')
+    ) counters
+    """
+
+
+COUNTER_ORDER = ("ORDER BY {tenant}bucket, CASE dimension WHEN 'total' THEN 0 WHEN 'direction' THEN 1 "
+                 "WHEN 'disposition' THEN 2 WHEN 'direction_disposition' THEN 3 WHEN 'trunk' THEN 4 ELSE 5 END, "
+                 "direction NULLS FIRST, disposition NULLS FIRST, trunk NULLS FIRST, did NULLS FIRST")
