@@ -144,6 +144,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4, help="Celery worker processes")
     parser.add_argument("--clients", type=int, default=8, help="threads posting inbound messages")
+    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn sync workers")
     args = parser.parse_args()
 
     print(f"database {DB}, broker {BROKER}; setting up ...", flush=True)
@@ -182,7 +183,7 @@ def main() -> None:
     logs.mkdir(exist_ok=True)
     processes = []
     try:
-        web = start([sys.executable, "-m", "gunicorn", "thirdlane.wsgi", "--workers", "3", "--bind",
+        web = start([sys.executable, "-m", "gunicorn", "thirdlane.wsgi", "--workers", str(args.web_workers), "--bind",
                      f"127.0.0.1:{web_port}"], str(logs / "bench-sms-web.log"))
         processes.append(web)
         worker = start([sys.executable, "-m", "celery", "-A", "thirdlane", "worker", "--loglevel", "WARNING",
@@ -213,7 +214,7 @@ def main() -> None:
         # Celery messages held back, then release them at once: the hand-off is timed from a full queue.
         held: list[tuple[int, int]] = []
         real_enqueue = sms_services.enqueue
-        sms_services.enqueue = lambda message_id, tenant_id, countdown=None: held.append((message_id, tenant_id))
+        sms_services.enqueue = lambda message_id, tenant_id: held.append((message_id, tenant_id))
         started = time.perf_counter()
         with tenant_context(tenant):
             for i in range(args.messages):

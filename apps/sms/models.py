@@ -62,6 +62,8 @@ class SmsMessage(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=500, blank=True, help_text="The carrier's (or adapter's) reason.")
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="A queued message waiting to be tried again (after a failure).")
     contact_id = models.BigIntegerField(null=True, blank=True, help_text="The CRM contact the remote number matched.")
     requested_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -73,10 +75,13 @@ class SmsMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "SMS message"
+        # Inbound identity (idempotency). Outbound carrier ids are the adapter's word: a buggy adapter
+        # that repeats one must not make recording a batch of sends fail after they were sent.
         constraints = [models.UniqueConstraint(fields=["provider_id", "direction", "carrier_message_id"],
-                                               condition=Q(carrier_message_id__isnull=False),
-                                               name="sms_message_carrier_id")]
-        indexes = [models.Index(fields=["did", "remote", "-created_at"], name="sms_conversation")]
+                                               condition=Q(carrier_message_id__isnull=False, direction="inbound"),
+                                               name="sms_inbound_carrier_id")]
+        indexes = [models.Index(fields=["did", "remote", "-created_at"], name="sms_conversation"),
+                   models.Index(fields=["id"], condition=Q(status="queued"), name="sms_queued")]
 
     def __str__(self) -> str:
         arrow = "→" if self.direction == self.Direction.OUTBOUND else "←"

@@ -4,16 +4,20 @@ from __future__ import annotations
 from apps.sms.models import SmsMessage
 
 
-def contact_of(contact_id: int | None) -> dict | None:
+def contacts_of(ids) -> dict[int, dict]:
+    """The event form of CRM contacts, by id, in one query."""
     from apps.crm.models import Contact
 
-    if not contact_id:
-        return None
-    contact = Contact.objects.select_related("account").filter(pk=contact_id).first()
-    if contact is None:
-        return None
-    return {"id": contact.pk, "name": contact.full_name or contact.email,
-            "account": {"id": contact.account_id, "name": contact.account.name} if contact.account_id else None}
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {c.pk: {"id": c.pk, "name": c.full_name or c.email,
+                   "account": {"id": c.account_id, "name": c.account.name} if c.account_id else None}
+            for c in Contact.objects.select_related("account").filter(pk__in=ids)}
+
+
+def contact_of(contact_id: int | None) -> dict | None:
+    return contacts_of([contact_id]).get(contact_id) if contact_id else None
 
 
 def event_data(message: SmsMessage, *, provider_name: str = "", contact: dict | None = None) -> dict:

@@ -119,12 +119,13 @@ def message_send(*, actor, tenant, **fields: Any) -> SmsMessage:
     return message
 
 
-def enqueue(message_id: int, tenant_id: int, countdown: float | None = None) -> None:
-    from apps.sms.tasks import send_message
+def enqueue(message_id: int, tenant_id: int) -> None:
+    """After the send committed: make sure a drain of the tenant's queue will run."""
+    from apps.sms.tasks import kick
 
     try:
-        send_message.apply_async((message_id, tenant_id), countdown=countdown)
-    except Exception:  # the message stays queued; sms.requeue_stale (beat) sends it again
+        kick(tenant_id)
+    except Exception:  # the message stays queued; sms.requeue_stale (beat) queues a drain
         import logging
 
         logging.getLogger(__name__).warning("could not queue SMS %s", message_id, exc_info=True)

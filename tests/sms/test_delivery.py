@@ -110,3 +110,22 @@ def test_an_answer_without_a_carrier_id_fails_as_an_adapter_error(api, sms, adap
     message_id = send(api).json()["id"]
     assert deliver(sms, message_id) == "failed"
     assert reload(sms, message_id).error_code == "adapter_error"
+
+
+def test_a_drain_batch_sends_every_due_message_and_leaves_a_retry_until_its_time(api, sms, adapter, no_celery):
+    from apps.events.models import OutboxEvent
+    from apps.sms.delivery import deliver_batch
+    from apps.sms.models import SmsMessage
+
+    ids = [send(api, text=f"m{i}").json()["id"] for i in range(3)]
+    adapter.answers = [(503, {"error": {"code": "carrier_unavailable", "message": "busy"}}),
+                       (200, {"carrier_message_id": "car-a"})]
+    outcomes = deliver_batch(sms.world.acme)
+    assert sorted(o.result for o in outcomes.values()) == ["retry", "sent", "sent"] and set(outcomes) == set(ids)
+    assert OutboxEvent.objects.filter(type="communications.sms.sent").count() == 2
+    waiting = next(pk for pk, o in outcomes.items() if o.result == "retry")
+    assert deliver_batch(sms.world.acme) == {}  # the retry is not due yet
+    with tenant_context(sms.world.acme):
+        SmsMessage.objects.filter(pk=waiting).update(next_attempt_at=None)
+    assert [o.result for o in deliver_batch(sms.world.acme).values()] == ["sent"]
+    assert len(adapter.requests) == 4
