@@ -110,7 +110,8 @@ def platform_call_counter_rows(tenants: Iterable, *, start=None, end=None, inter
         for n, schema in enumerate(schemas):
             params[f"t{n}"] = slugs[schema]
             parts.append(sql.call_counters(schema, window.interval, tenant_param=f"t{n}"))
-        return " UNION ALL ".join(parts) + " " + sql.COUNTER_ORDER.format(tenant="tenant, "), params
+        return ("SELECT * FROM (" + " UNION ALL ".join(parts) + ") rollup "
+                + sql.COUNTER_ORDER.format(tenant="tenant, ")), params
 
     records = run_over_schemas(build, sorted(slugs), [Call._meta.db_table])
     zone = window.zone

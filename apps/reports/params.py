@@ -29,6 +29,9 @@ MAX_BUCKETS = 1000
 DEFAULT_BUCKETS = {"hour": 24, "day": 7, "week": 4}
 STEP = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "week": dt.timedelta(weeks=1)}
 UTC = dt.timezone.utc
+# Date-time parameters take years 1900-2999 (stated in the OpenAPI document as this pattern): far
+# enough for any call record, and a bucket's end never overflows.
+YEAR_PATTERN = r"^(19|2[0-9])[0-9]{2}-"
 
 
 @lru_cache(maxsize=1)
@@ -93,6 +96,9 @@ def _date_time(name: str, raw: str, zone: zoneinfo.ZoneInfo | None, errors: dict
         value = None
     if value is None:
         errors.update(_error(name, "invalid_filter", "Give an ISO 8601 date-time, e.g. 2025-03-01T00:00:00Z."))
+        return None
+    if not 1900 <= value.year <= 2999:
+        errors.update(_error(name, "invalid_filter", "Years 1900-2999."))
         return None
     if not _offset_in_range(raw):
         errors.update(_error(name, "invalid_filter", OFFSET_MESSAGE))
@@ -183,6 +189,14 @@ def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
     return raw == "true"
 
 
+def parse_text(name: str, raw: str | None, *, max_length: int) -> str | None:
+    if raw is None:
+        return None
+    if not raw or len(raw) > max_length:
+        _raise(_error(name, "invalid_filter", f"1 to {max_length} characters."))
+    return raw
+
+
 def parse_int(name: str, raw: str | None, *, default: int, lo: int, hi: int) -> int:
     if raw is None:
         return default
@@ -194,6 +208,9 @@ def parse_int(name: str, raw: str | None, *, default: int, lo: int, hi: int) -> 
 def query_window(query_params, *, allowed: set[str], default_tz: str, now=None) -> Window:
     """The window of an API request; unknown parameters are refused first."""
     reject_unknown_params(query_params, allowed | {"interval", "start", "end", "tz", "limit", "offset"})
+    repeated = [name for name in query_params if name != "format" and len(query_params.getlist(name)) > 1]
+    if repeated:
+        _raise({name: [{"code": "invalid_filter", "message": "Give this parameter once."}] for name in repeated})
     single = {}
     for name in ("interval", "start", "end", "tz"):
         values = query_params.getlist(name)

@@ -35,8 +35,9 @@ STATE_CODES = {"does_not_exist", "reference_not_found", "unique", "unknown_custo
                "invalid_number"}
 # ... and rules JSON Schema cannot state: list items unique by one of their keys (IVR option
 # digits, bulk rows' numbers; uniqueItems compares whole items), one field's value compared with
-# another's (a range's end after its start).
-UNSTATABLE_CODES = {"duplicate_digit", "duplicate_number", "invalid_range"}
+# another's (a range's end after its start), a range cut into more buckets than a request may ask for
+# (statistics: `end - start` against the `interval`, in the zone's calendar).
+UNSTATABLE_CODES = {"duplicate_digit", "duplicate_number", "invalid_range", "range_too_long"}
 ACCEPTED_CODES = STATE_CODES | UNSTATABLE_CODES
 
 
