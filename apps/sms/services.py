@@ -187,39 +187,103 @@ def _log_to_crm(tenant, message: SmsMessage) -> None:
                     body=message.text, contact_id=message.contact_id, occurred_at=message.created_at)
 
 
+def _store_inbound(provider: SmsProvider, tenant, *, carrier_message_id: str, sender: str, to: str,
+                   text: str, contact_ids: dict | None = None) -> tuple[SmsMessage, bool]:
+    """Store one inbound SMS in the active tenant schema, inside the caller's transaction (its own
+    savepoint): once per carrier id, STOP/START, the CRM note, ``communications.sms.received``."""
+    inbound = SmsMessage.Direction.INBOUND
+    existing = SmsMessage.objects.filter(provider_id=provider.pk, direction=inbound,
+                                         carrier_message_id=carrier_message_id).first()
+    if existing is not None:
+        return existing, False
+    if contact_ids is None or sender not in contact_ids:
+        contact_id = _match_contact(tenant, sender)
+        if contact_ids is not None:
+            contact_ids[sender] = contact_id
+    else:
+        contact_id = contact_ids[sender]
+    parts = segment(text)
+    try:
+        with transaction.atomic():
+            message = SmsMessage.objects.create(
+                direction=inbound, status=S.RECEIVED, did=to, remote=sender, text=text, encoding=parts.encoding,
+                segments=parts.segments, provider_id=provider.pk, carrier_message_id=carrier_message_id,
+                contact_id=contact_id)
+            _opt_out(message)
+            if message.contact_id:
+                _log_to_crm(tenant, message)
+            emit_event(type="communications.sms.received", tenant=tenant,
+                       data=payloads.event_data(message, provider_name=provider.name))
+    except IntegrityError:  # the same message, posted twice at once: the other request stored it
+        existing = SmsMessage.objects.filter(provider_id=provider.pk, direction=inbound,
+                                             carrier_message_id=carrier_message_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
 def inbound_receive(*, provider: SmsProvider, carrier_message_id: str, sender: str, to: str,
                     text: str) -> tuple[SmsMessage, bool]:
     """Store one inbound SMS (once: a repeated carrier id returns the stored one, created=False),
     apply STOP/START, log it on the matched contact, emit ``communications.sms.received``."""
     sender, to = e164(sender, "from"), e164(to, "to")
     tenant = route_inbound(provider, to)
-    parts = segment(text)
-    with schema_context(tenant.schema_name):
-        existing = SmsMessage.objects.filter(provider_id=provider.pk, direction=SmsMessage.Direction.INBOUND,
-                                             carrier_message_id=carrier_message_id).first()
-        if existing is not None:
-            existing.tenant_slug = tenant.slug
-            return existing, False
-        try:
-            with transaction.atomic():
-                message = SmsMessage.objects.create(
-                    direction=SmsMessage.Direction.INBOUND, status=S.RECEIVED, did=to, remote=sender, text=text,
-                    encoding=parts.encoding, segments=parts.segments, provider_id=provider.pk,
-                    carrier_message_id=carrier_message_id, contact_id=_match_contact(tenant, sender))
-                _opt_out(message)
-                if message.contact_id:
-                    _log_to_crm(tenant, message)
-                emit_event(type="communications.sms.received", tenant=tenant,
-                           data=payloads.event_data(message, provider_name=provider.name))
-        except IntegrityError:  # the same message, posted twice at once: the other request stored it
-            existing = SmsMessage.objects.filter(provider_id=provider.pk, direction=SmsMessage.Direction.INBOUND,
-                                                 carrier_message_id=carrier_message_id).first()
-            if existing is None:
-                raise
-            existing.tenant_slug = tenant.slug
-            return existing, False
+    with schema_context(tenant.schema_name), transaction.atomic():
+        message, created = _store_inbound(provider, tenant, carrier_message_id=carrier_message_id, sender=sender,
+                                          to=to, text=text)
     message.tenant_slug = tenant.slug
-    return message, True
+    return message, created
+
+
+def inbound_batch(*, provider: SmsProvider, items: list[dict]) -> list[tuple[SmsMessage, str] | Exception]:
+    """Many inbound messages and receipts from one adapter POST, in order: each outcome is
+    (message, "stored"|"duplicate"|"applied"|"unchanged") or the DomainError that refused it.
+    Messages to one tenant are stored in one transaction (one commit), each in its own savepoint,
+    so one refused item never undoes another; each distinct number is routed once."""
+    results: list = [None] * len(items)
+    routes: dict[str, Any] = {}
+    by_tenant: dict[int, list[int]] = {}
+    tenants: dict[int, Any] = {}
+    for index, item in enumerate(items):
+        try:
+            if item["type"] == "receipt":
+                message, changed = receipt_apply(
+                    provider=provider, carrier_message_id=item["carrier_message_id"], status=item["status"],
+                    message_id=item.get("message_id", ""), error_code=item.get("error_code", ""),
+                    reason=item.get("reason", ""))
+                results[index] = (message, "applied" if changed else "unchanged")
+                continue
+            to = e164(item["to"], "to")
+            e164(item["from"], "from")
+            if to not in routes:
+                try:
+                    routes[to] = route_inbound(provider, to)
+                except DomainError as exc:
+                    routes[to] = exc
+            if isinstance(routes[to], DomainError):
+                raise routes[to]
+            tenants[routes[to].pk] = routes[to]
+            by_tenant.setdefault(routes[to].pk, []).append(index)
+        except DomainError as exc:
+            results[index] = exc
+    for tenant_id, indexes in by_tenant.items():
+        tenant = tenants[tenant_id]
+        contact_ids: dict[str, int | None] = {}
+        with schema_context(tenant.schema_name), transaction.atomic():
+            for index in indexes:
+                item = items[index]
+                try:
+                    with transaction.atomic():
+                        message, created = _store_inbound(
+                            provider, tenant, carrier_message_id=item["carrier_message_id"], sender=item["from"],
+                            to=item["to"], text=item["text"], contact_ids=contact_ids)
+                except DomainError as exc:
+                    results[index] = exc
+                    continue
+                message.tenant_slug = tenant.slug
+                results[index] = (message, "stored" if created else "duplicate")
+    return results
 
 
 RECEIPT_STATUSES = {"sent": S.SENT, "delivered": S.DELIVERED, "failed": S.FAILED}

@@ -183,3 +183,45 @@ def test_another_providers_key_cannot_touch_this_providers_messages(client, api,
     response = inbound(client, sms, {"type": "receipt", "carrier_message_id": "car-1", "status": "failed"},
                        key=other.key, provider=other.public_id)
     assert_problem(response, 404, "sms_message_not_found")
+
+
+def batch(client, sms, items, **kw):
+    raw = json.dumps({"items": items})
+    return client.post(f"/api/sms/inbound/{sms.provider.public_id}/batch", raw, content_type="application/json",
+                       HTTP_X_SMS_PROVIDER_KEY=kw.get("key", sms.key))
+
+
+def test_a_batch_stores_each_item_once_and_refuses_bad_items_on_their_own(client, api, sms, no_celery):
+    from apps.events.models import OutboxEvent
+
+    _sent(api, sms, "car-1")
+    response = batch(client, sms, [
+        message("b-1"), message("b-1"), message("b-2", to=GLOBEX_DID), message("b-3", to="+14155550111"),
+        {**message("b-4"), "oops": 1}, {"type": "receipt", "carrier_message_id": "car-1", "status": "delivered"},
+        message("b-5", sender="+14155550144", text="STOP"),
+    ])
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["stored", "duplicate", "stored", "error", "error", "applied", "stored"]
+    assert results[0]["id"] == results[1]["id"] and results[2]["tenant"] == "globex"
+    assert results[3]["error"]["code"] == "sms_number_unknown" and results[3]["error"]["status"] == 404
+    assert results[4]["error"]["code"] == "validation_error" and "oops" in results[4]["error"]["errors"]
+    assert [m.carrier_message_id for m in acme_messages(sms.world) if m.direction == "inbound"] == ["b-1", "b-5"]
+    assert OutboxEvent.objects.filter(type="communications.sms.received").count() == 3
+    again = batch(client, sms, [message("b-1"), message("b-5", sender="+14155550144", text="STOP")])
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate", "duplicate"]
+
+
+@pytest.mark.parametrize("body", [{}, {"items": []}, {"items": "x"}, {"items": [1]}, {"items": [message()] * 101},
+                                  {"items": [message()], "more": 1}])
+def test_a_malformed_batch_is_refused_whole(client, sms, body):
+    raw = json.dumps(body)
+    response = client.post(f"/api/sms/inbound/{sms.provider.public_id}/batch", raw,
+                           content_type="application/json", HTTP_X_SMS_PROVIDER_KEY=sms.key)
+    assert_problem(response, 400, "validation_error")
+    assert acme_messages(sms.world) == []
+
+
+def test_a_batch_with_a_wrong_key_is_refused_whole(client, sms):
+    assert_problem(batch(client, sms, [message()], key="smsk_nope"), 401, "invalid_provider_key")
+    assert acme_messages(sms.world) == []

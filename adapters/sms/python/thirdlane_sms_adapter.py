@@ -16,10 +16,12 @@ import hmac
 import http.client
 import json
 import os
+import queue
 import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -128,8 +130,63 @@ class Config:
         self.carrier_webhook_token = env.get("CARRIER_WEBHOOK_TOKEN", "")
         self.sign_inbound = env.get("SIGN_INBOUND", "1") not in ("0", "false", "no")
         self.timeout = float(env.get("TIMEOUT", "10"))
+        # Inbound batching: carrier callbacks arriving together go to the portal in one POST
+        # (.../batch) of up to INBOUND_BATCH items; 1 posts each on its own.
+        self.inbound_batch = max(1, int(env.get("INBOUND_BATCH", "50")))
+        self.inbound_window = float(env.get("INBOUND_BATCH_WINDOW_MS", "5")) / 1000
         self.bind = env.get("BIND", "127.0.0.1")
         self.port = int(env.get("PORT", "8080"))
+
+
+def _refused(status: int, problem: dict) -> tuple[int, dict]:
+    return 422, {"error": {"code": "portal_refused", "status": status, "portal": problem}}
+
+
+class InboundBatcher:
+    """Collects inbound items from concurrent carrier callbacks and posts them to the portal's
+    batch endpoint; each callback waits for its own item's answer (the carrier gets 200 only once
+    the portal stored it)."""
+
+    def __init__(self, adapter: "Adapter", senders: int = 4):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.adapter = adapter
+        self.queue: queue.Queue = queue.Queue()
+        self.senders = ThreadPoolExecutor(senders)  # batches in flight at once
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def submit(self, item: dict) -> tuple[int, dict]:
+        slot = {"done": threading.Event()}
+        self.queue.put((item, slot))
+        if not slot["done"].wait(self.adapter.config.timeout * 2 + 5):
+            return 502, {"error": {"code": "portal_unavailable", "message": "no answer in time"}}
+        return slot["result"]
+
+    def _collect(self) -> None:
+        """One collector forms the batches (the first item, then whatever arrives within the
+        window, up to the size); the senders post them."""
+        config = self.adapter.config
+        while True:
+            batch = [self.queue.get()]
+            deadline = time.monotonic() + config.inbound_window
+            while len(batch) < config.inbound_batch:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(self.queue.get(timeout=remaining))
+                except queue.Empty:
+                    break
+            self.senders.submit(self._send, batch)
+
+    def _send(self, batch: list) -> None:
+        try:
+            answers = self.adapter.post_batch([item for item, _ in batch])
+        except Exception as exc:  # never leave a callback waiting
+            answers = [(502, {"error": {"code": "portal_unavailable", "message": str(exc)}})] * len(batch)
+        for (_, slot), answer in zip(batch, answers):
+            slot["result"] = answer
+            slot["done"].set()
 
 
 class Adapter:
@@ -137,6 +194,29 @@ class Adapter:
         self.config = config
         self.sent: OrderedDict[str, str] = OrderedDict()  # portal message id -> carrier id (repeats)
         self.lock = threading.Lock()
+        self.batcher = InboundBatcher(self) if config.inbound_batch > 1 else None
+
+    def _portal_headers(self, msg_id: str, raw: bytes) -> dict:
+        out = {"X-SMS-Provider-Key": self.config.provider_key}
+        if self.config.sign_inbound:
+            now = int(time.time())
+            out.update({"webhook-id": msg_id, "webhook-timestamp": str(now),
+                        "webhook-signature": sign(self.config.secrets[0], msg_id, now, raw)})
+        return out
+
+    def post_batch(self, items: list[dict]) -> list[tuple[int, dict]]:
+        """POST items to the portal's batch endpoint; one (status, answer) per item for the carrier."""
+        raw = json.dumps({"items": items}).encode()
+        url = self.config.inbound_url.rstrip("/") + "/batch"
+        status, answer, error = post_json(url, raw, self._portal_headers(f"msg_batch_{uuid.uuid4().hex}", raw),
+                                          self.config.timeout)
+        results = answer.get("results") if status == 200 else None
+        if isinstance(results, list) and len(results) == len(items):
+            return [_refused(r["error"].get("status", 400), r["error"]) if r.get("status") == "error" else (200, r)
+                    for r in results]
+        if status is not None and 400 <= status < 500:
+            return [_refused(status, answer)] * len(items)
+        return [(502, {"error": {"code": "portal_unavailable", "message": error or f"HTTP {status}"}})] * len(items)
 
     def send(self, headers: dict, body: bytes) -> tuple[int, dict]:
         """A message from the portal: verify, forward to the carrier, answer with its id."""
@@ -178,17 +258,15 @@ class Adapter:
             inbound = to_portal(json.loads(body))
         except (ValueError, KeyError, TypeError) as exc:
             return 400, {"error": {"code": "bad_request", "message": str(exc)}}
+        if self.batcher is not None:
+            return self.batcher.submit(inbound)
         raw = json.dumps(inbound).encode()
-        out = {"X-SMS-Provider-Key": self.config.provider_key}
-        if self.config.sign_inbound:
-            msg_id, now = f"msg_{inbound['type']}_{inbound['carrier_message_id']}", int(time.time())
-            out.update({"webhook-id": msg_id, "webhook-timestamp": str(now),
-                        "webhook-signature": sign(self.config.secrets[0], msg_id, now, raw)})
+        out = self._portal_headers(f"msg_{inbound['type']}_{inbound['carrier_message_id']}", raw)
         status, answer, error = post_json(self.config.inbound_url, raw, out, self.config.timeout)
         if status is not None and 200 <= status < 300:
             return 200, answer
         if status is not None and 400 <= status < 500:
-            return 422, {"error": {"code": "portal_refused", "status": status, "portal": answer}}
+            return _refused(status, answer)
         return 502, {"error": {"code": "portal_unavailable", "message": error or f"HTTP {status}"}}
 
 

@@ -87,3 +87,25 @@ class InboundResultSerializer(serializers.Serializer):
     message_id = serializers.CharField()
     id = serializers.IntegerField()
     tenant = serializers.CharField()
+
+
+class InboundBatchSerializer(serializers.Serializer):
+    """Up to 100 inbound messages and receipts in one POST (each stored or refused on its own)."""
+    items = serializers.ListField(child=InboundSerializer(), min_length=1, max_length=100)
+
+
+class InboundItemResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["stored", "duplicate", "applied", "unchanged", "error"])
+    message_id = serializers.CharField(required=False)
+    id = serializers.IntegerField(required=False)
+    tenant = serializers.CharField(required=False)
+    error = serializers.DictField(required=False, help_text="status error: the problem (code, detail, errors).")
+
+
+class InboundBatchResultSerializer(serializers.Serializer):
+    results = InboundItemResultSerializer(many=True, help_text="One per item, in order.")
+
+
+class InboundBatchEnvelope(serializers.Serializer):
+    """The batch's shape, checked as a whole; each item is then checked on its own."""
+    items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=100)

@@ -7,6 +7,8 @@ from thirdlane.api.routers import tenant_prefix, tenant_router
 tenant_router.register(tenant_prefix("sms") + "/messages", SmsMessageViewSet, basename="sms-messages")
 
 urlpatterns = [
+    re_path(r"^sms/inbound/(?P<provider>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/batch/?$",
+            SmsInboundViewSet.as_view({"post": "receive_batch"}), name="sms-inbound-batch"),
     re_path(r"^sms/inbound/(?P<provider>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$",
             SmsInboundViewSet.as_view({"post": "receive"}), name="sms-inbound"),
     re_path(r"^sms/adapters/(?P<lang>perl|python|node)\.zip$", SmsAdapterViewSet.as_view({"get": "download"}),

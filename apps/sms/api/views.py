@@ -20,10 +20,15 @@ from apps.sms.api.filters import SmsMessageFilter
 from apps.sms.models import SmsMessage
 from apps.sms.providers.models import SmsProvider
 from apps.sms.providers.services import key_matches, signing_secrets
-from thirdlane.api.errors import DomainError
+from thirdlane.api.errors import DomainError, _translate, problem
+from thirdlane.api.serializers import reject_unknown_fields
 from thirdlane.api.filters import reject_unknown_params
 from thirdlane.api.viewsets import ApiViewSet, TenantScopedViewSet
 
+KEY_HEADER = OpenApiParameter("X-SMS-Provider-Key", str, OpenApiParameter.HEADER, required=True,
+                              description="The provider key shown when the provider was created.")
+PROVIDER_PATH = OpenApiParameter("provider", OpenApiTypes.UUID, OpenApiParameter.PATH,
+                                 description="The provider's public id (its inbound URL).")
 ACCEPTED = {202: OpenApiResponse(s.SmsMessageSerializer, "Queued; the message's URL is in Location.")}
 
 
@@ -91,12 +96,17 @@ class SmsInboundViewSet(ApiViewSet):
     serializer_class = s.InboundSerializer
     filter_backends: list = []
 
+    def _provider(self, request, provider) -> SmsProvider:
+        raw = request._request.body
+        found = SmsProvider.objects.select_related("tenant").filter(public_id=provider, enabled=True).first()
+        if found is None or not key_matches(found, request.headers.get("X-SMS-Provider-Key", "")):
+            raise DomainError("The SMS provider key is missing or wrong.", code="invalid_provider_key")
+        _verify_signature(found, request, raw)
+        return found
+
     @extend_schema(
         request=s.InboundSerializer, auth=[], operation_id="sms_inbound",
-        parameters=[OpenApiParameter("X-SMS-Provider-Key", str, OpenApiParameter.HEADER, required=True,
-                                     description="The provider key shown when the provider was created."),
-                    OpenApiParameter("provider", OpenApiTypes.UUID, OpenApiParameter.PATH,
-                                     description="The provider's public id (its inbound URL).")],
+        parameters=[KEY_HEADER, PROVIDER_PATH],
         responses={200: s.InboundResultSerializer,
                    401: OpenApiResponse(description="invalid_provider_key, invalid_signature"),
                    404: OpenApiResponse(description="sms_number_unknown (message), sms_message_not_found (receipt)")})
@@ -104,11 +114,7 @@ class SmsInboundViewSet(ApiViewSet):
         """An inbound SMS (`type: message`) or a delivery receipt (`type: receipt`) from an adapter.
         Idempotent on `carrier_message_id`: a repeated message is stored once (`duplicate`), a
         repeated receipt changes nothing (`unchanged`)."""
-        raw = request._request.body
-        found = SmsProvider.objects.select_related("tenant").filter(public_id=provider, enabled=True).first()
-        if found is None or not key_matches(found, request.headers.get("X-SMS-Provider-Key", "")):
-            raise DomainError("The SMS provider key is missing or wrong.", code="invalid_provider_key")
-        _verify_signature(found, request, raw)
+        found = self._provider(request, provider)
         data = self.body(s.InboundSerializer).validated_data
         if data["type"] == "message":
             message, created = services.inbound_receive(
@@ -123,6 +129,41 @@ class SmsInboundViewSet(ApiViewSet):
             state = "applied" if changed else "unchanged"
         return Response({"status": state, "message_id": message.message_id, "id": message.pk,
                          "tenant": message.tenant_slug})
+
+    @extend_schema(
+        request=s.InboundBatchSerializer, auth=[], operation_id="sms_inbound_batch",
+        parameters=[KEY_HEADER, PROVIDER_PATH],
+        responses={200: s.InboundBatchResultSerializer,
+                   401: OpenApiResponse(description="invalid_provider_key, invalid_signature")})
+    def receive_batch(self, request, provider=None):
+        """Up to 100 inbound messages and receipts at once (what a busy adapter sends): each item is
+        stored, or refused with its own problem in `results[i].error`, as if it had been posted
+        alone; messages to one tenant commit together."""
+        found = self._provider(request, provider)
+        envelope = self.body(s.InboundBatchEnvelope)
+        items, results = envelope.validated_data["items"], []
+        valid, outcome_of = [], {}
+        for index, item in enumerate(items):
+            serializer = s.InboundSerializer(data=item)
+            try:
+                reject_unknown_fields(serializer, item)
+                serializer.is_valid(raise_exception=True)
+            except Exception as exc:  # this item's problem, not the request's
+                outcome_of[index] = exc
+                continue
+            valid.append((index, serializer.validated_data))
+        for (index, _), outcome in zip(valid, services.inbound_batch(provider=found, items=[d for _, d in valid])):
+            outcome_of[index] = outcome
+        for index in range(len(items)):
+            outcome = outcome_of[index]
+            if isinstance(outcome, Exception):
+                code, detail, errors, status = _translate(outcome)
+                results.append({"status": "error", "error": problem(code, detail, status=status, errors=errors)})
+            else:
+                message, state = outcome
+                results.append({"status": state, "message_id": message.message_id, "id": message.pk,
+                                "tenant": message.tenant_slug})
+        return Response({"results": results})
 
 
 class ZipRenderer(renderers.BaseRenderer):

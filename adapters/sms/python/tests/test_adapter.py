@@ -136,3 +136,54 @@ class ConfigTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InboundBatchTests(unittest.TestCase):
+    def test_concurrent_callbacks_reach_the_portal_in_one_batch_and_each_gets_its_own_answer(self):
+        got = []
+
+        class Portal(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                got.append((self.path, dict(self.headers), body))
+                results = [{"status": "error", "error": {"code": "sms_number_unknown", "status": 404}}
+                           if item["to"] == "+19999999999" else {"status": "stored", "id": i}
+                           for i, item in enumerate(body["items"])]
+                raw = json.dumps({"results": results}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        portal = ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+        threading.Thread(target=portal.serve_forever, daemon=True).start()
+        try:
+            adapter = a.Adapter(a.Config({
+                "PORTAL_SECRET": SECRET, "PROVIDER_KEY": "key-1", "CARRIER_URL": "http://127.0.0.1:9",
+                "PORTAL_INBOUND_URL": f"http://127.0.0.1:{portal.server_address[1]}/api/sms/inbound/p",
+                "INBOUND_BATCH": "10", "INBOUND_BATCH_WINDOW_MS": "200"}))
+            answers = [None] * 3
+
+            def callback(i, to):
+                body = json.dumps({"event": "message", "id": f"c{i}", "from": "+14155550100", "to": to,
+                                   "body": "hi"}).encode()
+                answers[i] = adapter.carrier_callback({}, body)
+
+            threads = [threading.Thread(target=callback, args=(i, to))
+                       for i, to in enumerate(["+14155550199", "+19999999999", "+14155550199"])]
+            [t.start() for t in threads]
+            [t.join(10) for t in threads]
+            self.assertEqual(len(got), 1)
+            path, headers, body = got[0]
+            self.assertEqual((path, len(body["items"])), ("/api/sms/inbound/p/batch", 3))
+            self.assertEqual(headers["X-SMS-Provider-Key"], "key-1")
+            raw = json.dumps(body).encode()
+            self.assertTrue(a.verify([SECRET], {k.lower(): v for k, v in headers.items()}, raw))
+            self.assertEqual(sorted(status for status, _ in answers), [200, 200, 422])
+            refused = next(answer for status, answer in answers if status == 422)
+            self.assertEqual(refused["error"]["portal"]["code"], "sms_number_unknown")
+        finally:
+            portal.shutdown()
