@@ -91,11 +91,13 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
       GROUP BY l.call_id, l.extension
     ),
     pairs AS (  -- plus the agent of a call whose agent leg is missing (a call rebuilt after a restart)
-      SELECT call_id, extension, answered_at, connected, hold FROM la
-      UNION ALL
-      SELECT qc.id, qc.agent, qc.left_at, extract(epoch FROM coalesce(qc.ended_at, now()) - qc.left_at), 0
-      FROM qc WHERE qc.agent <> '' AND NOT EXISTS (
-        SELECT 1 FROM la WHERE la.call_id = qc.id AND la.extension = qc.agent)
+      SELECT coalesce(la.call_id, qa.id) AS call_id, coalesce(la.extension, qa.agent) AS extension,
+             coalesce(la.answered_at, qa.left_at) AS answered_at,
+             CASE WHEN la.call_id IS NULL THEN extract(epoch FROM coalesce(qa.ended_at, now()) - qa.left_at)
+                  ELSE la.connected END AS connected,
+             coalesce(la.hold, 0) AS hold
+      FROM la FULL JOIN (SELECT id, agent, left_at, ended_at FROM qc WHERE agent <> '') qa
+        ON qa.id = la.call_id AND qa.agent = la.extension
     ),
     o AS (  -- one offer: a call and a member rung for it
       SELECT p.call_id, qc.bucket, qc.queue, p.extension, (p.extension = qc.agent) AS answered,

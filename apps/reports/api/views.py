@@ -11,6 +11,7 @@ from rest_framework import renderers
 from apps.reports import datasets, params as p
 from apps.reports.api import serializers as s
 from apps.tenants.models import Tenant
+from thirdlane.api.errors import DomainError
 from thirdlane.api.viewsets import PlatformViewSet, TenantScopedViewSet
 from thirdlane.csvsafe import neutralise
 
@@ -71,6 +72,13 @@ class ReportViewSet:
     @classmethod
     def offers(cls, action: str) -> bool:
         return action == "list"
+
+    def initial(self, request, *args, **kwargs):
+        # DRF reads an empty ?format= as "no format"; the document lists json and csv only.
+        fmt = request.query_params.get("format")
+        if fmt is not None and fmt not in ("json", "csv"):
+            raise DomainError("format is json or csv.", code="invalid_filter", field="format")
+        super().initial(request, *args, **kwargs)
 
     def respond(self, rows: list[dict]):
         if getattr(self.request.accepted_renderer, "format", "json") == "csv" and not (
