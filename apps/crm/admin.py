@@ -480,19 +480,28 @@ class ImportJobAdmin(ScopedModelAdmin):
             except DomainError as exc:
                 error = exc.detail + "".join(f" {k}: {'; '.join(e['message'] for e in v)}"
                                              for k, v in (exc.errors or {}).items())
-        preview = None
-        if not error:
+        preview, preview_job = None, None
+        if not error and job.size_bytes <= imports.preview_inline_bytes():
             try:
                 preview = imports.import_preview(tenant=request.tenant, job=job)
             except DomainError as exc:
                 error = exc.detail
+        elif not error:  # a big file: a job previews it, this page shows its progress and reloads
+            job.refresh_from_db()
+            if request.method == "POST" or not job.preview_status:  # a new map: a new preview
+                imports.import_preview_queue(tenant=request.tenant, job=job)
+            elif job.preview_status == ImportJob.PreviewStatus.READY:
+                preview = job.preview
+            elif job.preview_status == ImportJob.PreviewStatus.FAILED:
+                error = ((job.preview or {}).get("error") or {}).get("detail", "The preview failed.")
+            preview_job = None if preview is not None or error else job
         fields = [("", "— ignore —")] + [(k, label) for k, (label, _) in CONTACT_FIELDS.items()] + [
             (f"cf:{d.name}", f"Custom: {d.label}") for d in customfields.definitions("contact")]
         rows = [{"index": i, "header": h, "spec": spec} for i, (h, spec) in enumerate(columns.items())]
         sample_columns, sample_rows = _sample_table(headers, columns, dict(fields), preview)
         return TemplateResponse(request, "admin/crm/import_map.html", self._context(
             request, job=job, rows=rows, fields=fields, transforms=TRANSFORM_CHOICES,
-            preview=preview, error=error, dedupe_on=dedupe_on, on_match=on_match, mode=mode,
+            preview=preview, preview_job=preview_job, error=error, dedupe_on=dedupe_on, on_match=on_match, mode=mode,
             sample_columns=sample_columns, sample_rows=sample_rows, dedupe_choices=ImportMap.DedupeOn.choices,
             match_choices=ImportMap.OnMatch.choices, mode_choices=ImportJob.Mode.choices,
             title=f"Import contacts: map and preview {job.file_name}"))

@@ -4,12 +4,15 @@ Limits (settings, with these defaults):
     CRM_IMPORT_MAX_BYTES     50 MiB   larger uploads are refused with 413 payload_too_large
     CRM_IMPORT_INLINE_BYTES  256 KiB  files up to this size import inside the request (201);
                                       larger ones run as a Celery job (202 + status URL)
+    CRM_IMPORT_PREVIEW_INLINE_BYTES   previews likewise (200 with the preview, or 202 + a job whose
+                             (= the above)  preview is read from GET /api/crm-imports/<t>/<id>/preview)
 """
 from __future__ import annotations
 
 import csv
 import io
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -38,6 +41,12 @@ def max_bytes() -> int:
 
 def inline_bytes() -> int:
     return getattr(settings, "CRM_IMPORT_INLINE_BYTES", 256 * 1024)
+
+
+def preview_inline_bytes() -> int:
+    """Files up to this size are previewed inside the request; larger ones as a job. The same
+    threshold as imports by default: 256 KiB is ~2,000 rows, a preview of ~0.1 s."""
+    return getattr(settings, "CRM_IMPORT_PREVIEW_INLINE_BYTES", inline_bytes())
 
 
 @dataclass(frozen=True)
@@ -282,8 +291,10 @@ def _event(job: ImportJob, *, actor, tenant, **extra) -> None:
 
 def import_preview(*, tenant, upload=None, job: ImportJob | None = None, encoding: str = "", columns=None,
                    import_map: ImportMap | None = None, dedupe_on=None, on_match=None, mode=None,
-                   delimiter: str = "", sample_rows: int = 20) -> dict:
-    """What an import of this file would do. Runs the real pipeline and rolls it back: writes nothing."""
+                   delimiter: str = "", sample_rows: int = 20, progress=None) -> dict:
+    """What an import of this file would do. Runs the real pipeline and rolls it back: writes nothing.
+    ``progress(rows_read)`` is called as the file is read (it must commit elsewhere: everything
+    here is rolled back)."""
     if job is not None:
         info = FileInfo(job.encoding, job.size_bytes, _stored_sample(job))
         chunks = lambda: iter_stored(job.pk)  # noqa: E731
@@ -298,7 +309,7 @@ def import_preview(*, tenant, upload=None, job: ImportJob | None = None, encodin
                            mode=mode, delimiter=delimiter)
     _quick_check(info, options)
     run = engine.ImportRun(chunks=chunks, info=info, options=options, sink=engine.IssueSink(None), commit=False,
-                           sample_rows=sample_rows)
+                           sample_rows=sample_rows, progress=progress)
     try:
         with transaction.atomic():
             try:
@@ -331,6 +342,73 @@ def import_preview(*, tenant, upload=None, job: ImportJob | None = None, encodin
                     "skip": outcome.skipped, "error": outcome.errors},
         "errors_by_column": outcome.errors_by_column, "issues": outcome.issues, "sample": sample,
     }
+
+
+# --- previews of big files: a job ------------------------------------------------------------------
+def import_preview_queue(*, tenant, job: ImportJob) -> ImportJob:
+    """Preview a stored job's file in the worker (after the surrounding transaction commits). A new
+    request supersedes a running one: only the latest token may store its result."""
+    from apps.crm.tasks import run_preview
+
+    if job.status not in (ImportJob.Status.DRAFT, ImportJob.Status.QUEUED):
+        raise Conflict("This import has already run.")
+    token = uuid.uuid4().hex
+    ImportJob.objects.filter(pk=job.pk).update(preview_status=ImportJob.PreviewStatus.QUEUED, preview_rows_done=0,
+                                               preview=None, preview_token=token)
+    job.preview_status, job.preview_rows_done, job.preview, job.preview_token = (
+        ImportJob.PreviewStatus.QUEUED, 0, None, token)
+    tenant_id, job_id = tenant.pk, job.pk
+    transaction.on_commit(lambda: run_preview.delay(tenant_id, job_id, token))
+    return job
+
+
+class _ProgressWriter:
+    """Writes a preview's progress on a connection of its own: the preview itself runs in a
+    transaction that is rolled back, and its progress must be visible while it runs."""
+
+    def __init__(self, tenant, job_id: int, token: str):
+        from django.db import connections
+
+        self.job_id, self.token = job_id, token
+        self.connection = connections.create_connection("default")
+        self.connection.set_tenant(tenant)
+        self.last = 0.0
+
+    def __call__(self, rows_done: int, **fields) -> None:
+        assignments = ", ".join(f"{name} = %s" for name in ["preview_rows_done", *fields])
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"UPDATE crm_importjob SET {assignments} WHERE id = %s AND preview_token = %s",
+                           [rows_done, *fields.values(), self.job_id, self.token])
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def import_preview_run(*, tenant, job_id: int, token: str) -> ImportJob | None:
+    """The body of ``crm.run_preview``: compute the preview of a stored file, with progress."""
+    job = ImportJob.objects.filter(pk=job_id, preview_token=token).first()
+    if job is None or job.preview_status not in (ImportJob.PreviewStatus.QUEUED, ImportJob.PreviewStatus.RUNNING):
+        return job  # superseded by a newer request, or already done
+    mine = ImportJob.objects.filter(pk=job_id, preview_token=token)
+    mine.update(preview_status=ImportJob.PreviewStatus.RUNNING)
+    writer = _ProgressWriter(tenant, job_id, token)
+    try:
+        result = import_preview(tenant=tenant, job=job, progress=writer)
+    except DomainError as exc:
+        mine.update(preview_status=ImportJob.PreviewStatus.FAILED,
+                    preview={"error": {"code": exc.code, "detail": exc.detail}})
+    except Exception:
+        logger.exception("preview of import %s failed", job_id)
+        mine.update(preview_status=ImportJob.PreviewStatus.FAILED, preview={"error": {
+            "code": "internal_error", "detail": "Unexpected error while previewing; quote the import's id when "
+                                              "reporting it."}})
+        raise
+    else:
+        mine.update(preview_status=ImportJob.PreviewStatus.READY, preview=result,
+                    preview_rows_done=result["rows"])
+    finally:
+        writer.close()
+    return ImportJob.objects.get(pk=job_id)
 
 
 # --- undo ----------------------------------------------------------------------------------------

@@ -424,7 +424,9 @@ def campaign_set_member_status(*, actor, tenant, campaign: Campaign, contacts: I
     ids = list(dict.fromkeys(int(i) for i in contacts))
     changed = campaign.memberships.filter(contact_id__in=ids).update(status=status, updated_at=timezone.now())
     if changed != len(ids):
-        raise Invalid("Some contacts are not members of the campaign.", field="contacts")
+        # Data-dependent (which contacts are members), not the request's shape: does_not_exist.
+        message = "Some contacts are not members of the campaign."
+        raise Invalid(message, errors={"contacts": [{"code": "does_not_exist", "message": message}]})
     record_change(actor=actor, action=AuditEntry.Action.UPDATE, instance=campaign, tenant=tenant,
                   verb="member_status", event_type="crm.campaign.members_changed",
                   event_data={"id": campaign.pk, "name": campaign.name, "added": [], "removed": [],

@@ -21,6 +21,19 @@ def run_import(tenant_id: int, job_id: int) -> None:
         import_run(tenant=tenant, job_id=job_id)
 
 
+@shared_task(name="crm.run_preview", ignore_result=True, acks_late=True)
+def run_preview(tenant_id: int, job_id: int, token: str) -> None:
+    """Preview a big file (the token names the request; a superseded one does nothing)."""
+    from apps.crm.imports import import_preview_run
+    from apps.tenants.models import Tenant
+
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return
+    with tenant_context(tenant):
+        import_preview_run(tenant=tenant, job_id=job_id, token=token)
+
+
 @shared_task(name="crm.purge_import_files", ignore_result=True)
 def purge_import_files() -> int:
     """Drop stored upload files past retention (drafts after a day); the job rows stay."""

@@ -57,3 +57,59 @@ request_rules({name: {"fields": {field: _PHONE for field in fields}} for name, f
     "AccountRequest": ("phone",),
     "LeadRequest": ("phone",),
 }.items()})
+
+
+# --- imports: what apps/crm/importer/mapping.validate_columns and services._check_map refuse ------
+def _column_map() -> dict:
+    """A column map as ``validate_columns`` accepts it, from its own tables (fields, transforms).
+    Two rules stay in words: one target per column (a target named twice is refused) and either
+    ``full_name`` or first/last name; JSON Schema cannot compare the values of different keys."""
+    from apps.crm.importer.mapping import CONTACT_FIELDS, TRANSFORMS
+
+    target = {"anyOf": [{"type": "string", "enum": ["", *CONTACT_FIELDS]},
+                        {"type": "string", "pattern": "^cf:[a-z][a-z0-9_]*$"}],
+              "description": "A contact field, `cf:<custom field name>`, or empty to ignore the column."}
+    spec = {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "field": target,
+            "transforms": {"type": "array", "items": {"type": "string", "enum": sorted(TRANSFORMS)}},
+            "default": {"type": "string", "description": "The value of an empty cell."},
+            "date_format": {"type": "string", "pattern": "^$|%",
+                            "description": "A strptime format such as `%d/%m/%Y`."},
+        },
+        # split_name splits a full name: only with the full_name target.
+        "anyOf": [{"not": {"required": ["transforms"]}},
+                  {"properties": {"transforms": {"not": {"contains": {"const": "split_name"}}}}},
+                  {"required": ["field"], "properties": {"field": {"const": "full_name"}}}],
+    }
+    return {"type": "object", "minProperties": 1, "additionalProperties": {"anyOf": [target, spec]},
+            "description": 'CSV header -> target: `{"<header>": {"field": "email" | "cf:<name>" | "", '
+                           '"transforms": ["trim", "lower"], "default": "", "date_format": ""}}` or '
+                           '`{"<header>": "email"}`. At least one column; each target once; `full_name` '
+                           "or `first_name`/`last_name`, not both."}
+
+
+# Matching on a unique key (e-mail, external id) can update or skip, never create another contact.
+_CREATE_NEEDS_NON_UNIQUE_KEY = {"anyOf": [
+    {"not": {"required": ["on_match"]}},
+    {"properties": {"on_match": {"enum": ["update", "skip"]}}},
+    {"required": ["dedupe_on"], "properties": {"dedupe_on": {"enum": ["phone", "none"]}}},
+]}
+
+request_rules({
+    "ImportMapRequest": {"fields": {"columns": _column_map()}, "schema": _CREATE_NEEDS_NON_UNIQUE_KEY},
+    # The multipart form carries the file; a raw text/csv body is the other way to send it.
+    "ImportRequestRequest": {"schema": {"required": ["file"]}},
+})
+
+
+@schema_extension
+def crm_import_file_part(document: dict) -> dict:
+    """The multipart ``file`` part of an import is a CSV text file (a binary file is refused)."""
+    for path in ("/api/crm-contacts/{tenant}/import/", "/api/crm-contacts/{tenant}/import/preview/"):
+        body = document.get("paths", {}).get(path, {}).get("post", {}).get("requestBody", {})
+        multipart = body.get("content", {}).get("multipart/form-data")
+        if multipart is not None:
+            multipart["encoding"] = {"file": {"contentType": "text/csv"}}
+    return document

@@ -84,7 +84,7 @@ class ContactSerializer(CrmSerializer):
 
 
 class ContactLookupSerializer(serializers.ModelSerializer):
-    account = AccountBriefSerializer(read_only=True)
+    account = AccountBriefSerializer(read_only=True, allow_null=True)  # null: a contact without an account
     full_name = serializers.CharField(read_only=True)
 
     class Meta:
@@ -256,20 +256,49 @@ class ImportMapSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}}
 
 
+class ImportProgressSerializer(serializers.Serializer):
+    rows_done = serializers.IntegerField()
+    rows_total = serializers.IntegerField(allow_null=True)
+    percent = serializers.FloatField()
+
+
+class ImportPreviewStateSerializer(serializers.Serializer):
+    """A preview computed by a job (big files): how far it is, and where its result is."""
+
+    status = serializers.ChoiceField(choices=ImportJob.PreviewStatus.choices)
+    progress = ImportProgressSerializer()
+    error = serializers.CharField(allow_null=True, help_text="Why the file cannot be imported (status failed).")
+    url = serializers.CharField(help_text="GET it for the preview once the status is ready.")
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     errors_url = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField(help_text="The preview job of a big file, null when none was asked.")
 
     class Meta:
         model = ImportJob
         fields = ("id", "status", "phase", "mode", "import_map", "file_name", "size_bytes", "encoding", "delimiter",
                   "dedupe_on", "on_match", "columns", "progress", "rows_total", "rows_done", "created_count",
                   "updated_count", "skipped_count", "error_count", "error_message", "actor_label", "created_at",
-                  "started_at", "finished_at", "undone_at", "errors_url")
+                  "started_at", "finished_at", "undone_at", "errors_url", "preview")
         read_only_fields = fields
 
+    @extend_schema_field(ImportProgressSerializer)
     def get_progress(self, job) -> dict:
         return {"rows_done": job.rows_done, "rows_total": job.rows_total, "percent": job.percent}
+
+    @extend_schema_field(ImportPreviewStateSerializer(allow_null=True))
+    def get_preview(self, job) -> dict | None:
+        if not job.preview_status:
+            return None
+        tenant = self.context.get("tenant")
+        error = (job.preview or {}).get("error") if job.preview_status == ImportJob.PreviewStatus.FAILED else None
+        return {"status": job.preview_status,
+                "progress": {"rows_done": job.preview_rows_done, "rows_total": job.rows_total,
+                             "percent": job.preview_percent},
+                "error": (error or {}).get("detail"),
+                "url": f"/api/crm-imports/{tenant.slug if tenant else '-'}/{job.pk}/preview"}
 
     def get_errors_url(self, job) -> str | None:
         tenant = self.context.get("tenant")

@@ -19,7 +19,7 @@ from apps.crm.models import (
     ImportMap, Lead, Task,
 )
 from apps.crm.phones import PhoneError
-from thirdlane.api.errors import DomainError, Invalid
+from thirdlane.api.errors import Conflict, DomainError, Invalid, problem_response
 from thirdlane.api.parsers import JSONParser
 from thirdlane.api.serializers import reject_unknown_fields
 from thirdlane.api.viewsets import TenantScopedViewSet
@@ -142,14 +142,28 @@ class ContactViewSet(CrmViewSet):
         return Response(data, status=status, headers={"Location": location})
 
     @extend_schema(request={"multipart/form-data": s.ImportRequestSerializer, "text/csv": {"type": "string"}},
-                   responses=s.ImportPreviewSerializer)
+                   responses={200: s.ImportPreviewSerializer,
+                              202: OpenApiResponse(s.ImportJobSerializer, "A big file: stored, and previewed by a "
+                                                   "job; poll `preview.progress` on the job (`Location`), then "
+                                                   "GET its `preview.url`."),
+                              413: OpenApiResponse(description="payload_too_large: the file is over the limit.")})
     @action(detail=False, methods=["post"], url_path="import/preview", url_name="import-preview")
     def import_preview(self, request, tenant=None):
         """What an import would do, for the whole file: detected columns, suggested map, the first
-        rows as they would be stored, counts to create/update/skip and every error. Writes nothing."""
+        rows as they would be stored, counts to create/update/skip and every error. Writes nothing.
+        Files up to 256 KiB answer 200 with the preview; larger ones are stored as a draft import and
+        previewed by a job (202, `Location` = the job, whose `preview` says how far it is)."""
         upload, args = self._import_args(request)
-        args.pop("file_name", None)
-        return Response(imports.import_preview(tenant=self.tenant, upload=upload, **args))
+        size = len(upload) if isinstance(upload, (bytes, bytearray)) else upload.size
+        if size <= imports.preview_inline_bytes():
+            args.pop("file_name", None)
+            return Response(imports.import_preview(tenant=self.tenant, upload=upload, **args))
+        file_name = args.pop("file_name", "") or getattr(upload, "name", "") or "upload.csv"
+        job = imports.import_upload(actor=self.principal, tenant=self.tenant, upload=upload, file_name=file_name,
+                                    status=ImportJob.Status.DRAFT, **args)
+        job = imports.import_preview_queue(tenant=self.tenant, job=job)
+        data = s.ImportJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(data, status=202, headers={"Location": f"/api/crm-imports/{self.tenant.slug}/{job.pk}/"})
 
     @extend_schema(responses={(200, "text/csv"): {"type": "string"}})
     @action(detail=False, methods=["get"], url_path="export")
@@ -411,6 +425,27 @@ class ImportJobViewSet(CrmViewSet):
         response = StreamingHttpResponse(body(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
         return response
+
+    @extend_schema(responses={200: s.ImportPreviewSerializer,
+                              400: OpenApiResponse(description="The file cannot be imported (the problem the "
+                                                               "preview found, e.g. import_file_invalid)."),
+                              409: OpenApiResponse(description="conflict: no preview was asked for this import, or "
+                                                               "it is not ready yet (see the job's "
+                                                               "`preview.progress`).")})
+    @action(detail=True, methods=["get"])
+    def preview(self, request, tenant=None, pk=None):
+        """The preview of a big file, once its job is done (`POST /api/crm-contacts/<tenant>/import/preview`
+        answered 202)."""
+        job = self.get_object()
+        if job.preview_status == ImportJob.PreviewStatus.READY:
+            return Response(job.preview)
+        if job.preview_status == ImportJob.PreviewStatus.FAILED:
+            error = (job.preview or {}).get("error") or {}
+            raise DomainError(error.get("detail", ""), code=error.get("code") or "import_file_invalid", field="file")
+        if not job.preview_status:
+            raise Conflict("No preview was asked for this import.")
+        return problem_response("conflict", f"The preview is not ready yet ({job.preview_percent}% of the rows "
+                                            "read). Try again in a moment.", headers={"Retry-After": "1"})
 
     @extend_schema(request=None, responses=s.ImportJobSerializer)
     @action(detail=True, methods=["post"])

@@ -46,6 +46,12 @@ class ImportJob(models.Model):
         FAILED = "failed", "Failed"
         UNDONE = "undone", "Undone"
 
+    class PreviewStatus(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
     class Mode(models.TextChoices):
         ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
         COMMIT_VALID = "commit_valid", "Commit the valid rows"
@@ -77,6 +83,13 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
+    # A preview of a big file runs as a job too (imports.import_preview_queue): its state, the
+    # rows read so far, and the result (the preview, or {"error": {"code", "detail"}}). The token
+    # names the latest request, so a superseded run (the map changed) never writes its result.
+    preview_status = models.CharField(max_length=8, choices=PreviewStatus.choices, blank=True)
+    preview_rows_done = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(null=True, blank=True)
+    preview_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -91,6 +104,15 @@ class ImportJob(models.Model):
         if not self.rows_total:
             return 0.0
         return round(min(100.0, 100.0 * self.rows_done / self.rows_total), 1)
+
+    @property
+    def preview_percent(self) -> float:
+        """Rows read by the preview; 99 at most until the result is stored (the SQL checks follow)."""
+        if self.preview_status in (self.PreviewStatus.READY, self.PreviewStatus.FAILED):
+            return 100.0
+        if not self.rows_total:
+            return 0.0
+        return round(min(99.0, 100.0 * self.preview_rows_done / self.rows_total), 1)
 
 
 class ImportFileChunk(models.Model):
