@@ -24,6 +24,11 @@ FT = CustomField.FieldType
 # labels (x..y@, .lead@), no label starting or ending with a hyphen. The API, the admin, custom
 # fields and imports all call parse_email, so they refuse exactly the same addresses.
 _email_validator = EmailValidator()
+# The validator's own compiled regexes, taken out of Django's lazy wrappers once: an address both
+# match is one the validator accepts (it checks exactly these two), and every other address still
+# goes to the validator, so the rule is the same and the common case skips the proxies (~10 us).
+_email_user = EmailValidator.user_regex.match
+_email_domain = EmailValidator.domain_regex.match
 _url_validator = URLValidator(schemes=["http", "https"])
 TRUE_WORDS = {"true", "yes", "y", "1", "on", "x", "t", "oui", "ja", "si"}
 FALSE_WORDS = {"false", "no", "n", "0", "off", "", "f", "non", "nein"}
@@ -70,6 +75,9 @@ def parse_email(value: Any) -> str:
     text = str(value).strip().lower()
     if len(text) > 254 or "@" not in text:
         raise CustomValueError(f"{value!r} is not a valid e-mail address.")
+    user, _, domain = text.rpartition("@")
+    if _email_user(user) and _email_domain(domain):
+        return text
     try:
         _email_validator(text)
     except ValidationError:

@@ -67,6 +67,7 @@ class _Region:
         from phonenumbers.phonenumberutil import PhoneMetadata
 
         meta = PhoneMetadata.metadata_for_region(region)
+        self._by_length: dict[int, tuple] = {}
         self.ok = meta is not None
         if not self.ok:
             return
@@ -87,11 +88,20 @@ class _Region:
         return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern).fullmatch
 
     def valid(self, nsn: str) -> bool:
-        lengths, match = self.general
-        if lengths and len(nsn) not in lengths or match(nsn) is None:
-            return False
+        """The general pattern, then one number type's, each only where its possible lengths allow
+        this length (the patterns to try are worked out once per length)."""
         n = len(nsn)
-        return any((not lengths or n in lengths) and match(nsn) is not None for lengths, match in self.types)
+        patterns = self._by_length.get(n)
+        if patterns is None:
+            lengths, general = self.general
+            patterns = self._by_length[n] = () if lengths and n not in lengths else (
+                general, tuple(match for lengths, match in self.types if not lengths or n in lengths))
+        if not patterns or patterns[0](nsn) is None:
+            return False
+        for match in patterns[1]:
+            if match(nsn) is not None:
+                return True
+        return False
 
 
 _regions: dict[str, _Region] = {}

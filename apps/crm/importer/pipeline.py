@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from apps.crm.importer.decoding import ImportFileError
 from apps.crm.importer.dialect import make_dialect
 from apps.crm.importer.reading import (
-    decode_errors, read_header, records, swallowed_issue, swallowed_rows,
+    decode_errors, read_header, swallowed_issue, swallowed_rows,
 )
 from apps.crm.importer.rows import RowCompiler
 from apps.crm.importer.sql import DEDUPE_KEY, STAGE
@@ -76,7 +76,10 @@ class Pipelined:
                 batch, issues, row_no, last_line, blank = [], [], 0, reader.line_num, 0
                 process = compiler.process
                 width, delimiter = compiler.width, out.delimiter
-                for line, last_line, cells in records(reader):
+                # ``records(reader)`` inlined: the line each record starts and ends on.
+                end = reader.line_num
+                for cells in reader:
+                    line, last_line, end = end + 1, reader.line_num, reader.line_num
                     row_no += 1
                     if not cells or not any(cells):
                         blank += 1
@@ -146,8 +149,8 @@ class Pipelined:
                                                    SELECT {key}, row_no FROM {STAGE}
                                                    WHERE level IS NULL AND {key} IS NOT NULL
                                                    ON CONFLICT DO NOTHING""")
-                if self.progress:
-                    self.progress(row_no)
+                    if self.progress:  # committed with the batch: no WAL flush of its own
+                        self.progress(row_no)
         finally:
             stop.set()
             while thread.is_alive():  # unblock a parser waiting on a full queue

@@ -32,6 +32,14 @@ STAGE_COLUMNS: list[tuple[str, str]] = [
     ("account_id", "int8"),  # filled by the writer (pipelined jobs), not by the row rules
 ]
 SLOT = {name: i for i, (name, _) in enumerate(STAGE_COLUMNS)}
+_FIRST, _LAST, _EMAIL, _PHONE, _MOBILE, _WORK = (SLOT[n] for n in ("first_name", "last_name", "email", "phone",
+                                                                   "mobile", "work_phone"))
+_ACCOUNT, _EXTERNAL, _CUSTOM, _PHONE_KEY = (SLOT[n] for n in ("account_name", "external_id", "custom", "phone_key"))
+_WIDTH = len(STAGE_COLUMNS)
+# How a step turns a cell into a value: a length check inline (plain text), a converter, the
+# full name split in two, or a custom field value.
+TEXT, CONVERT, FULL_NAME, CUSTOM = range(4)
+_MISSING = object()
 TARGET_SLOT = {"account": SLOT["account_name"]}
 MAX_LENGTH = {"first_name": 100, "last_name": 100, "title": 100, "email": 254, "other_email": 254, "street": 200,
               "city": 100, "region": 100, "postal_code": 20, "account": 200, "owner": 150, "source": 100,
@@ -43,16 +51,6 @@ class CellError(ValueError):
     def __init__(self, message: str, code: str = "invalid"):
         super().__init__(message)
         self.code = code
-
-
-def _text(target: str) -> Callable[[str], str]:
-    limit = MAX_LENGTH.get(target, 1000)
-
-    def convert(value: str) -> str:
-        if len(value) > limit:
-            raise CellError(f"Longer than {limit} characters ({len(value)}).", "too_long")
-        return value
-    return convert
 
 
 def _email(value: str) -> str:
@@ -127,27 +125,30 @@ class RowCompiler:
             idx = position[header]
             ops = [_CASE[t] for t in spec.get("transforms", []) if t in _CASE]
             default = spec.get("default", "") or ""
+            limit = 0
             if target.startswith("cf:"):
                 field = defs[target[3:]]
-                convert = self._custom(field, spec.get("date_format", ""))
-                slot = -1
+                kind, slot, convert = CUSTOM, target[3:], self._custom(field, spec.get("date_format", ""))
             elif target == "full_name":
-                convert, slot = None, -2
+                kind, slot, convert = FULL_NAME, -1, None
             else:
-                slot = TARGET_SLOT.get(target, SLOT.get(target))
+                kind, slot = CONVERT, TARGET_SLOT.get(target, SLOT.get(target))
                 if target in PHONE_FIELDS:
                     convert = self._phone
                 elif target in ("email", "other_email"):
                     convert = _email
                 elif target == "country":
-                    convert = _country
+                    convert = self._country
                 elif target == "tags":
                     convert = _tags
                 elif target == "shared_in_directory":
                     convert = _bool
                 else:
-                    convert = _text(target)
-            self.steps.append((idx, header, target, slot, ops, convert, default))
+                    kind, convert, limit = TEXT, None, MAX_LENGTH.get(target, 1000)
+            self.steps.append((idx, header, target, kind, slot, tuple(ops), convert, default, limit))
+        self._countries: dict[str, str | CellError] = {}
+        self._normalizers: dict[str, PhoneNormalizer] = {}
+        self._json: dict[tuple, str] = {}
 
     def region_for(self, cells: list[str]) -> tuple[str, bool]:
         """The region national phones of this row are read with, and whether the row gave it."""
@@ -173,10 +174,29 @@ class RowCompiler:
                     return region, True
         return self.region, False
 
+    def _country(self, value: str) -> str:
+        """``_country`` with the answers (codes and errors) kept per cell value."""
+        found = self._countries.get(value)
+        if found is None:
+            try:
+                found = _country(value)
+            except CellError as exc:
+                found = exc
+            if len(self._countries) >= 10_000:
+                self._countries.clear()
+            self._countries[value] = found
+        if isinstance(found, CellError):
+            raise found
+        return found
+
     def _phone(self, value: str) -> str:
         region = self.row_region
+        normalizer = self._normalizers.get(region)
+        if normalizer is None:  # what ``self.phones(value, region)`` dispatches to, found once per region
+            normalizer = self._normalizers[region] = (self.phones if region == self.phones.region
+                                                      else self.phones.for_region(region))
         try:
-            return self.phones(value, region)
+            return normalizer(value)
         except PhoneError as exc:
             numbers = self._phone_list(value, region)
             if numbers:
@@ -202,7 +222,39 @@ class RowCompiler:
                 return customfields.coerce(field, value, region=self.row_region, date_format=date_format)
             except customfields.CustomValueError as exc:
                 raise CellError(str(exc), "invalid_custom_field") from None
-        return convert
+        if field.field_type not in (customfields.FT.CHOICE, customfields.FT.BOOLEAN):
+            return convert
+        # A choice or yes/no value depends on the cell alone: keep the few answers there are.
+        answers: dict[str, Any] = {}
+
+        def cached(value: str) -> Any:
+            found = answers.get(value, _MISSING)
+            if found is _MISSING:
+                try:
+                    found = convert(value)
+                except CellError as exc:
+                    found = exc
+                if len(answers) >= 1000:
+                    answers.clear()
+                answers[value] = found
+            if isinstance(found, CellError):
+                raise found
+            return found
+        return cached
+
+    def _custom_json(self, custom: dict) -> str:
+        """The ``custom`` column's JSON, kept per content: most files repeat a few combinations."""
+        try:  # the type is part of the key: 1, 1.0 and True are equal in Python, not in JSON
+            key = tuple((name, type(value), value) for name, value in custom.items())
+            text = self._json.get(key)
+        except TypeError:  # a list (multi-choice): not kept
+            return json.dumps(custom, ensure_ascii=False)
+        if text is None:
+            text = json.dumps(custom, ensure_ascii=False)
+            if len(self._json) >= 10_000:
+                self._json.clear()
+            self._json[key] = text
+        return text
 
     def process(self, cells: list[str], row_no: int, line_no: int) -> tuple[list | None, list[dict]]:
         if len(cells) != self.width:
@@ -213,13 +265,13 @@ class RowCompiler:
                 return None, [{"column": "", "field": "", "code": "wrong_column_count",
                                "message": f"The row has {len(cells)} columns, {what} than the header's "
                                           f"{self.width}. Check for an unquoted delimiter or a missing value."}]
-        values: list = [None] * len(STAGE_COLUMNS)
+        values: list = [None] * _WIDTH
         values[0] = row_no
         values[1] = line_no
-        errors: list[dict] = []
+        errors: list[dict] | None = None
         custom: dict | None = None
         self.row_region, self._row_gave_region = self.region_for(cells)
-        for idx, header, target, slot, ops, convert, default in self.steps:
+        for idx, header, target, kind, slot, ops, convert, default, limit in self.steps:
             value = cells[idx].strip()
             if not value:
                 if not default:
@@ -229,30 +281,41 @@ class RowCompiler:
                 value = unneutralise(value)
             for op in ops:
                 value = op(value)
-            if slot == -2:
+            if kind == TEXT:
+                if len(value) > limit:
+                    if errors is None:
+                        errors = []
+                    errors.append({"column": header, "field": target, "code": "too_long",
+                                   "message": f"Longer than {limit} characters ({len(value)})."})
+                else:
+                    values[slot] = value
+                continue
+            if kind == FULL_NAME:
                 first, last = split_name(value)
-                values[SLOT["first_name"]], values[SLOT["last_name"]] = first[:100] or None, last[:100] or None
+                values[_FIRST], values[_LAST] = first[:100] or None, last[:100] or None
                 continue
             try:
                 converted = convert(value)
             except CellError as exc:
+                if errors is None:
+                    errors = []
                 errors.append({"column": header, "field": target, "code": exc.code, "message": str(exc)})
                 continue
-            if slot == -1:
+            if kind == CUSTOM:
                 if converted is not None:
                     if custom is None:
                         custom = {}
-                    custom[target[3:]] = converted
+                    custom[slot] = converted
             else:
                 values[slot] = converted
         if errors:
             return None, errors
         if custom is not None:
-            values[SLOT["custom"]] = json.dumps(custom, ensure_ascii=False)
-        phone_key = values[SLOT["phone"]] or values[SLOT["mobile"]] or values[SLOT["work_phone"]]
-        values[SLOT["phone_key"]] = phone_key
-        if not (values[SLOT["first_name"]] or values[SLOT["last_name"]] or values[SLOT["email"]] or phone_key
-                or values[SLOT["account_name"]] or values[SLOT["external_id"]]):
+            values[_CUSTOM] = self._custom_json(custom)
+        phone_key = values[_PHONE] or values[_MOBILE] or values[_WORK]
+        values[_PHONE_KEY] = phone_key
+        if not (values[_FIRST] or values[_LAST] or values[_EMAIL] or phone_key or values[_ACCOUNT]
+                or values[_EXTERNAL]):
             return None, [{"column": "", "field": "", "code": "empty_row",
                            "message": "The row has no name, e-mail, phone, company or external id."}]
         return values, []
