@@ -10,12 +10,14 @@ suite (in this process; its status reports are off so only the measured traffic 
 
   queueing   --messages sends through ``message_send`` (the API's service: checks, row, audit entry,
              outbox index), one transaction each, their Celery messages held back.
-  outbound   then all their ``sms.send_message`` messages at once; timed until the last one is
-             ``sent`` (the adapter took it to the carrier, the portal recorded the carrier id and the
-             event). Target >= 200/s.
-  inbound    --messages carrier messages POSTed to the adapter's /carrier by --clients threads; the
-             adapter verifies nothing more, signs and POSTs each to the portal's inbound endpoint,
-             which routes, stores once, matches the contact and emits the event. Target >= 200/s.
+  outbound   then a drain per worker process (``sms.drain``: batches of SMS_BATCH_SIZE, POSTed in
+             parallel); timed until the last one is ``sent`` (the adapter took it to the carrier, the
+             portal recorded the carrier id and the event). Target >= 200/s.
+  inbound    --messages carrier messages from distinct numbers (every --known-every-th a CRM contact)
+             POSTed to the adapter's /carrier by --clients threads; the adapter batches what arrives
+             together and POSTs it, signed, to the portal's inbound batch endpoint, which routes,
+             stores each once, matches the contact, writes the CRM note and the event; each carrier
+             request is answered once its message is stored. Target >= 200/s.
   baseline   the same number of bare POSTs, same client threads, to a stdlib HTTP server that only
              answers 200: what the HTTP round trips alone cost on this machine.
 
@@ -124,6 +126,15 @@ def post_all(url: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
     return time.perf_counter() - started, len(bad)
 
 
+class BareServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
+def sender_of(i: int) -> str:
+    return f"+1415556{i:04d}"
+
+
 class Ok(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -143,8 +154,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4, help="Celery worker processes")
-    parser.add_argument("--clients", type=int, default=8, help="threads posting inbound messages")
+    parser.add_argument("--clients", type=int, default=32, help="carrier connections posting inbound messages at once")
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--known-every", type=int, default=10,
+                        help="inbound senders: every n-th is a CRM contact (a CRM note is written for it)")
     args = parser.parse_args()
 
     print(f"database {DB}, broker {BROKER}; setting up ...", flush=True)
@@ -163,7 +176,7 @@ def main() -> None:
     from apps.sms.providers.services import provider_create, provider_update
     from apps.sms import services as sms_services
     from apps.sms.services import message_send
-    from apps.sms.tasks import send_message
+    from apps.sms.tasks import drain
     from apps.telephony.services import did_create
     from apps.tenants.services import reseller_create, tenant_create
     from tests.sms.conformance.carrier import TOKEN, FakeCarrier
@@ -175,6 +188,8 @@ def main() -> None:
     with tenant_context(tenant):
         did_create(actor=actor, tenant=tenant, number=DID, sms_enabled=True)
         contact_create(actor=actor, tenant=tenant, first_name="Ada", last_name="Lovelace", phone=CONTACT)
+        for i in range(0, args.messages, args.known_every):
+            contact_create(actor=actor, tenant=tenant, first_name="Sender", last_name=str(i), phone=sender_of(i))
     provider = provider_create(actor=actor, name="Bench carrier", url="http://127.0.0.1:9/")
 
     carrier = FakeCarrier(reports=False)
@@ -222,8 +237,8 @@ def main() -> None:
         queued_s = time.perf_counter() - started
         sms_services.enqueue = real_enqueue
         started = time.perf_counter()
-        for message_id, tenant_id in held:
-            send_message.apply_async((message_id, tenant_id))
+        for _ in range(args.workers):  # what commits arriving over time do: a drain per worker process
+            drain.delay(tenant.pk)
         wait_until(lambda: sent() >= warm + args.messages, 300, "outbound sends")
         out_s = time.perf_counter() - started
         with tenant_context(tenant):
@@ -235,15 +250,14 @@ def main() -> None:
         warm_bodies = [json.dumps({"event": "message", "id": f"w{i}", "from": CONTACT, "to": DID,
                                    "body": "warm"}).encode() for i in range(warm)]
         post_all(callback, warm_bodies, args.clients)
-        bodies = [json.dumps({"event": "message", "id": f"in-{i}", "from": CONTACT, "to": DID,
+        bodies = [json.dumps({"event": "message", "id": f"in-{i}", "from": sender_of(i), "to": DID,
                               "body": f"Inbound {i}"}).encode() for i in range(args.messages)]
         in_s, in_bad = post_all(callback, bodies, args.clients)
         with tenant_context(tenant):
             stored = SmsMessage.objects.filter(direction="inbound").count()
 
         # --- baseline: bare POSTs to a server that only answers -------------------------------------
-        bare = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-        bare.daemon_threads = True
+        bare = BareServer(("127.0.0.1", 0), Ok)
         threading.Thread(target=bare.serve_forever, daemon=True).start()
         base_url = f"http://127.0.0.1:{bare.server_address[1]}/"
         post_all(base_url, warm_bodies, args.clients)
@@ -260,7 +274,7 @@ def main() -> None:
     print(f"outbound: {n} queued messages handed to the adapter (carrier accepted, portal recorded sent) in "
           f"{out_s:.2f} s: {out_rate:.0f} msg/s (target >= 200); not sent: {failed}")
     print(f"inbound:  {n} through the adapter into the portal in {in_s:.2f} s: {in_rate:.0f} msg/s (target >= 200); "
-          f"stored {stored - warm}, errors {in_bad}")
+          f"stored {stored - warm}, errors {in_bad}; {n // args.known_every} from CRM contacts (logged as notes)")
     print(f"baseline: {n} bare POSTs ({args.clients} clients) in {base_s:.2f} s: {base_rate:.0f}/s")
     print(f"ratio to the bare POST loop: outbound {base_rate / out_rate:.1f}x slower, "
           f"inbound {base_rate / in_rate:.1f}x slower")

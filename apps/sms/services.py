@@ -10,6 +10,7 @@ not there (``reference_not_found``), like any other reference.
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -22,7 +23,7 @@ from rest_framework.exceptions import Throttled
 from apps.accounts.principal import Principal
 from apps.audit.models import AuditEntry
 from apps.audit.services import snapshot
-from apps.events.services import emit_event
+from apps.events.services import emit_event, emit_events
 from apps.sms import payloads
 from apps.sms.models import SmsMessage, SmsOptOut, SmsSettings
 from apps.sms.providers.models import SmsOutboundRef, SmsProvider
@@ -33,6 +34,7 @@ from thirdlane.api.errors import Conflict, DomainError
 from thirdlane.ratelimit import limiter
 from thirdlane.services import check_fields, clean, record_change
 
+logger = logging.getLogger(__name__)
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "SUBSCRIBE", "OPTIN"}
@@ -182,13 +184,34 @@ def _log_to_crm(tenant, message: SmsMessage) -> None:
     from apps.crm.models import Activity
     from apps.crm.services import activity_create
 
-    activity_create(actor=Principal.system("sms"), tenant=tenant, kind=Activity.Kind.NOTE,
-                    subject=f"SMS from {message.remote} to {message.did} [{message.message_id}]"[:200],
-                    body=message.text, contact_id=message.contact_id, occurred_at=message.created_at)
+    try:
+        with transaction.atomic():
+            activity_create(actor=Principal.system("sms"), tenant=tenant, kind=Activity.Kind.NOTE,
+                            subject=f"SMS from {message.remote} to {message.did} [{message.message_id}]"[:200],
+                            body=message.text, contact_id=message.contact_id, occurred_at=message.created_at)
+    except DomainError:  # the CRM refused the note (a rule of its own): the SMS itself is kept
+        logger.warning("SMS %s: the CRM refused its note", message.message_id, exc_info=True)
+
+
+def _match_contacts(senders: set[str]) -> dict[str, int | None]:
+    """The CRM contact of each sender (E.164 already), with one query for all of them."""
+    from django.db.models import Q
+
+    from apps.crm.models import Contact
+
+    found: dict[str, int | None] = dict.fromkeys(senders)
+    if senders:
+        rows = (Contact.objects.filter(Q(phone__in=senders) | Q(mobile__in=senders) | Q(work_phone__in=senders))
+                .order_by("-id").values_list("pk", "phone", "mobile", "work_phone"))
+        for pk, *numbers in rows:  # the lowest id wins, as in the CRM's own look-up
+            for number in numbers:
+                if number in found:
+                    found[number] = pk
+    return found
 
 
 def _store_inbound(provider: SmsProvider, tenant, *, carrier_message_id: str, sender: str, to: str,
-                   text: str, contact_ids: dict | None = None) -> tuple[SmsMessage, bool]:
+                   text: str, contact_ids: dict | None = None, contacts: dict | None = None) -> tuple[SmsMessage, bool]:
     """Store one inbound SMS in the active tenant schema, inside the caller's transaction (its own
     savepoint): once per carrier id, STOP/START, the CRM note, ``communications.sms.received``."""
     inbound = SmsMessage.Direction.INBOUND
@@ -212,8 +235,12 @@ def _store_inbound(provider: SmsProvider, tenant, *, carrier_message_id: str, se
             _opt_out(message)
             if message.contact_id:
                 _log_to_crm(tenant, message)
+            contacts = {} if contacts is None else contacts
+            if message.contact_id and message.contact_id not in contacts:
+                contacts.update(payloads.contacts_of([message.contact_id]))
             emit_event(type="communications.sms.received", tenant=tenant,
-                       data=payloads.event_data(message, provider_name=provider.name))
+                       data=payloads.event_data(message, provider_name=provider.name,
+                                                contact=contacts.get(message.contact_id)))
     except IntegrityError:  # the same message, posted twice at once: the other request stored it
         existing = SmsMessage.objects.filter(provider_id=provider.pk, direction=inbound,
                                              carrier_message_id=carrier_message_id).first()
@@ -268,22 +295,70 @@ def inbound_batch(*, provider: SmsProvider, items: list[dict]) -> list[tuple[Sms
         except DomainError as exc:
             results[index] = exc
     for tenant_id, indexes in by_tenant.items():
-        tenant = tenants[tenant_id]
-        contact_ids: dict[str, int | None] = {}
-        with schema_context(tenant.schema_name), transaction.atomic():
-            for index in indexes:
-                item = items[index]
-                try:
-                    with transaction.atomic():
-                        message, created = _store_inbound(
-                            provider, tenant, carrier_message_id=item["carrier_message_id"], sender=item["from"],
-                            to=item["to"], text=item["text"], contact_ids=contact_ids)
-                except DomainError as exc:
-                    results[index] = exc
-                    continue
-                message.tenant_slug = tenant.slug
-                results[index] = (message, "stored" if created else "duplicate")
+        with schema_context(tenants[tenant_id].schema_name):
+            _store_batch(provider, tenants[tenant_id], [(i, items[i]) for i in indexes], results)
     return results
+
+
+def _store_batch(provider: SmsProvider, tenant, batch: list[tuple[int, dict]], results: list) -> None:
+    """One tenant's inbound messages of a batch: duplicates found with one query, contacts with
+    one, the new messages inserted with one and their events with one, in one transaction. A
+    concurrent writer that stored one of them first makes the batch fall back to one savepoint
+    per message, which finds it (``duplicate``)."""
+    inbound = SmsMessage.Direction.INBOUND
+    with transaction.atomic():
+        existing = {m.carrier_message_id: m for m in SmsMessage.objects.filter(
+            provider_id=provider.pk, direction=inbound, carrier_message_id__in=[i["carrier_message_id"] for _, i in batch])}
+        contact_ids = _match_contacts({item["from"] for _, item in batch})
+        new: list[tuple[int, SmsMessage]] = []
+        repeats: list[tuple[int, str]] = []
+        for index, item in batch:
+            carrier_id = item["carrier_message_id"]
+            if carrier_id in existing:
+                results[index] = (existing[carrier_id], "duplicate")
+            elif any(m.carrier_message_id == carrier_id for _, m in new):
+                repeats.append((index, carrier_id))
+            else:
+                parts = segment(item["text"])
+                new.append((index, SmsMessage(
+                    direction=inbound, status=S.RECEIVED, did=item["to"], remote=item["from"], text=item["text"],
+                    encoding=parts.encoding, segments=parts.segments, provider_id=provider.pk,
+                    carrier_message_id=carrier_id, contact_id=contact_ids.get(item["from"]))))
+        try:
+            with transaction.atomic():
+                SmsMessage.objects.bulk_create([m for _, m in new])
+        except IntegrityError:
+            for index, item in batch:
+                if results[index] is None:
+                    try:
+                        results[index] = _one_of_batch(provider, tenant, item)
+                    except DomainError as exc:
+                        results[index] = exc
+            new, repeats = [], []
+        for _, message in new:  # (empty after a fallback: those were stored one by one)
+            _opt_out(message)
+            if message.contact_id:
+                _log_to_crm(tenant, message)
+        contacts = payloads.contacts_of({m.contact_id for _, m in new})
+        if new:
+            emit_events(type="communications.sms.received", tenant=tenant, data=[
+                payloads.event_data(m, provider_name=provider.name, contact=contacts.get(m.contact_id))
+                for _, m in new])
+        stored = {m.carrier_message_id: m for _, m in new}
+        for index, message in new:
+            results[index] = (message, "stored")
+        for index, carrier_id in repeats:
+            results[index] = (stored[carrier_id], "duplicate")
+    for index, _ in batch:
+        if isinstance(results[index], tuple):
+            results[index][0].tenant_slug = tenant.slug
+
+
+def _one_of_batch(provider: SmsProvider, tenant, item: dict) -> tuple[SmsMessage, str]:
+    with transaction.atomic():
+        message, created = _store_inbound(provider, tenant, carrier_message_id=item["carrier_message_id"],
+                                          sender=item["from"], to=item["to"], text=item["text"])
+    return message, "stored" if created else "duplicate"
 
 
 RECEIPT_STATUSES = {"sent": S.SENT, "delivered": S.DELIVERED, "failed": S.FAILED}

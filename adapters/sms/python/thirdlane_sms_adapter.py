@@ -307,10 +307,14 @@ def make_handler(adapter: Adapter):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # socketserver's default listen backlog of 5 resets bursts of connections
+
+
 def main() -> None:
     config = Config()
-    server = ThreadingHTTPServer((config.bind, config.port), make_handler(Adapter(config)))
-    server.daemon_threads = True
+    server = Server((config.bind, config.port), make_handler(Adapter(config)))
     print(f"thirdlane-sms-adapter (python) listening on {config.bind}:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

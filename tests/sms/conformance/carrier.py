@@ -25,6 +25,11 @@ ABSENT_NUMBER = "+15005550002"
 TOKEN = "carrier-token-1"
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
 class FakeCarrier:
     def __init__(self, *, report_delay: float = 0.1, reports: bool = True):
         self.down = False
@@ -36,8 +41,7 @@ class FakeCarrier:
         self.refused = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
