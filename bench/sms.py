@@ -109,20 +109,31 @@ def post_all(url: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
     local = threading.local()
     host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
     path = "/" + url.split("//", 1)[1].split("/", 1)[1]
-    bad = []
+    bad, resets = [], []
 
     def one(body: bytes) -> None:
-        conn = getattr(local, "conn", None) or http.client.HTTPConnection(host, int(port), timeout=30)
-        local.conn = conn
-        conn.request("POST", path, body, {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
+        for attempt in (1, 2):  # a connection reset: once more on a new one (the portal is idempotent)
+            conn = getattr(local, "conn", None) or http.client.HTTPConnection(host, int(port), timeout=30)
+            local.conn = conn
+            try:
+                conn.request("POST", path, body, {"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()
+                local.conn = None
+                if attempt == 2:
+                    raise
+                resets.append(1)
         if not 200 <= response.status < 300:
             bad.append(response.status)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, bodies))
+    if resets:
+        print(f"  ({len(resets)} connection(s) reset and retried)", flush=True)
     return time.perf_counter() - started, len(bad)
 
 
