@@ -33,12 +33,12 @@ SMS_EXAMPLE = {"message_id": "sms_4f1c0e2a9b7d4c1e8f3a6b5c4d3e2f10", "id": 41, "
 _OUT = {**SMS_EXAMPLE, "direction": "outbound", "from": "+14155550199", "to": "+14155550100"}
 
 register_event_type("communications.sms.received", "An SMS arrived on one of the tenant's numbers.",
-                    schema=SMS_SCHEMA, example=SMS_EXAMPLE)
+                    schema=SMS_SCHEMA, example=SMS_EXAMPLE, system=True)
 register_event_type("communications.sms.sent", "The carrier accepted an SMS sent from one of the tenant's numbers.",
-                    schema=SMS_SCHEMA, example={**_OUT, "status": "sent"})
+                    schema=SMS_SCHEMA, example={**_OUT, "status": "sent"}, system=True)
 register_event_type("communications.sms.delivered", "The carrier reported an SMS delivered to the handset.",
-                    schema=SMS_SCHEMA, example={**_OUT, "status": "delivered"})
+                    schema=SMS_SCHEMA, example={**_OUT, "status": "delivered"}, system=True)
 register_event_type("communications.sms.failed",
                     "An outbound SMS could not be delivered (`error_code`, `error_message`: the carrier's reason).",
                     schema=SMS_SCHEMA, example={**_OUT, "status": "failed", "error_code": "carrier_rejected",
-                                                "error_message": "Unknown subscriber"})
+                                                "error_message": "Unknown subscriber"}, system=True)

@@ -225,3 +225,25 @@ def test_a_malformed_batch_is_refused_whole(client, sms, body):
 def test_a_batch_with_a_wrong_key_is_refused_whole(client, sms):
     assert_problem(batch(client, sms, [message()], key="smsk_nope"), 401, "invalid_provider_key")
     assert acme_messages(sms.world) == []
+
+
+def test_sms_events_reach_tenant_webhooks_and_system_webhooks_that_name_them(client, sms, system_actor, settings):
+    from apps.webhooks.matching import subscription_wants
+    from apps.webhooks.models import Subscription
+    from apps.webhooks.services import subscription_create
+    from apps.events.models import OutboxEvent
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    subs = {
+        "tenant": subscription_create(actor=system_actor, tenant=sms.world.acme, url="http://127.0.0.1:9/t",
+                                      event_types=["communications.sms.*"]),
+        "system_named": subscription_create(actor=system_actor, kind=Subscription.Kind.SYSTEM,
+                                            url="http://127.0.0.1:9/s", event_types=["communications.sms.received"]),
+        "system_star": subscription_create(actor=system_actor, kind=Subscription.Kind.SYSTEM,
+                                           url="http://127.0.0.1:9/all", event_types=["*"]),
+    }
+    assert inbound(client, sms, message()).status_code == 200
+    event = OutboxEvent.objects.get(type="communications.sms.received")
+    assert event.system
+    assert {name: subscription_wants(sub, event) for name, sub in subs.items()} == {
+        "tenant": True, "system_named": True, "system_star": False}
