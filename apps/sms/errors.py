@@ -10,4 +10,3 @@ register_error_code("invalid_provider_key", 401, "The SMS provider key is missin
 register_error_code("invalid_signature", 401, "The webhook signature is missing, wrong or stale.")
 register_error_code("sms_number_unknown", 404, "No SMS-capable DID served by this provider has this number.")
 register_error_code("sms_message_not_found", 404, "No outbound message of this provider has this id.")
-register_error_code("adapter_not_available", 404, "No reference adapter in this language.")
