@@ -3,7 +3,7 @@
 against django-import-export and raw COPY.
 
     .venv/bin/python bench/crm_import.py [--rows 100000] [--big-rows 1000000] [--keep]
-                                          [--skip-baseline] [--skip-big]
+                                          [--skip-baseline] [--skip-big] [--skip-preview]
 
 In a dedicated database (thirdlane_bench_crm_import, recreated each run, dropped unless --keep),
 with 127.0.0.1 only:
@@ -22,6 +22,9 @@ with 127.0.0.1 only:
             country, phones, e-mail rule, custom field), companies through a cached get-or-create.
             Same file, another tenant, same run.
   copy      COPY of the raw file into a bare table of text columns (the physical floor).
+  preview   the same file previewed as the API does for a big file: the request's part (store it as
+            a draft job, queue the preview) and the worker's part (``import_preview_run``), in a
+            fresh tenant; nothing is written.
   big       a --big-rows file imported by ours in a child process; its peak RSS (VmHWM of the
             child, which includes Django itself) is reported.
 
@@ -136,6 +139,34 @@ def ours(tenant, path: Path) -> tuple[float, dict]:
                      "with_tier": with_tier, "e164": e164, "phone_prefixes": prefixes}
 
 
+def preview(tenant, path: Path) -> dict:
+    """A big file's preview as the API runs it: the request's part (store the file as a draft job,
+    queue the preview; the 202) and the worker's part (``import_preview_run``, with progress)."""
+    from django_tenants.utils import tenant_context
+
+    from apps.accounts.principal import Principal
+    from apps.crm.imports import import_preview_queue, import_preview_run, import_upload
+    from apps.crm.models import ImportJob
+
+    from apps.crm import tasks
+
+    sent = []
+    tasks.run_preview.delay = lambda *args: sent.append(args)  # no worker here: recorded, not sent
+    with tenant_context(tenant):
+        start = time.perf_counter()
+        with open(path, "rb") as handle:
+            job = import_upload(actor=Principal.system("bench"), tenant=tenant, upload=handle, file_name=path.name,
+                                status=ImportJob.Status.DRAFT)
+        job = import_preview_queue(tenant=tenant, job=job)
+        request = time.perf_counter() - start
+        assert sent == [(tenant.pk, job.pk, job.preview_token)]
+        start = time.perf_counter()
+        job = import_preview_run(tenant=tenant, job_id=job.pk, token=job.preview_token)
+        worker = time.perf_counter() - start
+    return {"request": request, "worker": worker, "status": job.preview_status,
+            "summary": (job.preview or {}).get("summary")}
+
+
 def baseline(tenant, path: Path) -> tuple[float, dict]:
     """django-import-export 4, ModelResource with use_bulk, doing the same work per row."""
     import tablib
@@ -241,6 +272,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--skip-preview", action="store_true")
     parser.add_argument("--child-big", nargs=2, metavar=("TENANT", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_big:
@@ -282,6 +314,13 @@ def main() -> None:
               f"physical floor)")
         verdict = "PASS" if ours_rate >= 30_000 else "FAIL"
         print(f"target ours >= 30,000 rows/s: {verdict}")
+        if not args.skip_preview:
+            preview_tenant = make_tenant("preview")
+            seed_tenant(preview_tenant)
+            p = preview(preview_tenant, path)
+            print(f"preview:   request (store + queue) {p['request']:.2f} s (target < 1 s: "
+                  f"{'PASS' if p['request'] < 1 else 'FAIL'}); the worker's preview {p['worker']:.2f} s = "
+                  f"{args.rows / p['worker']:,.0f} rows/s, {p['status']} {p['summary']}")
         if not args.skip_baseline:
             iex_tenant = make_tenant("iex")
             seed_tenant(iex_tenant)
