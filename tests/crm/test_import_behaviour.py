@@ -252,3 +252,29 @@ def test_inline_column_map_in_the_upload_and_filtering_contacts_by_import(upload
     assert api("acme").get("/api/crm-contacts/acme/?tag=paris")["X-Total-Count"] == "1"
     bad = upload("acme", "Courriel\nzoe@example.fr\n", columns={"Email": "email"})
     assert bad.status_code == 400 and "not in the file" in bad.json()["detail"]
+
+
+def test_answers_kept_per_cell_value_give_every_row_its_own_result(upload, world):
+    """Countries, choice and yes/no values and the custom JSON are worked out once per value:
+    each row with a bad value still gets its own error, and good values their stored form."""
+    with tenant_context(world.acme):
+        CustomField.objects.create(object_type="contact", name="tier", label="Tier", field_type="choice",
+                                   choices=["gold", "silver"])
+        CustomField.objects.create(object_type="contact", name="vip", label="VIP", field_type="boolean")
+        CustomField.objects.create(object_type="contact", name="seats", label="Seats", field_type="number")
+    rows = ["Email,Country,Tier,VIP,Seats"]
+    for i in range(6):
+        rows.append(f"ok{i}@example.com,{'France' if i % 2 else 'fr'},{'Gold' if i % 2 else 'silver'},"
+                    f"{'yes' if i % 2 else 'no'},{1 if i % 2 else '1.5'}")
+    rows += [f"bad{i}@example.com,Atlantis,platinum,maybe,1" for i in range(3)]
+    job = upload("acme", "\n".join(rows) + "\n").json()
+    assert (job["created_count"], job["error_count"]) == (6, 3)
+    with tenant_context(world.acme):
+        issues = list(ImportRowIssue.objects.filter(job_id=job["id"]).order_by("row"))
+        stored = {c.email: (c.country, c.custom) for c in Contact.objects.all()}
+    assert [i.row for i in issues] == [8, 9, 10]
+    for issue in issues:
+        assert sorted(m["code"] for m in issue.messages) == ["invalid_country", "invalid_custom_field",
+                                                             "invalid_custom_field"]
+    assert stored["ok1@example.com"] == ("FR", {"tier": "gold", "vip": True, "seats": 1})
+    assert stored["ok2@example.com"] == ("FR", {"tier": "silver", "vip": False, "seats": 1.5})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from typing import Any, NamedTuple
 
 from apps.crm import customfields
 from apps.crm.importer.mapping import PHONE_FIELDS
@@ -45,6 +45,13 @@ MAX_LENGTH = {"first_name": 100, "last_name": 100, "title": 100, "email": 254, "
               "city": 100, "region": 100, "postal_code": 20, "account": 200, "owner": 150, "source": 100,
               "external_id": 100, "notes": 10000}
 PHONE_LIST = re.compile(r"\s*(?::{2,}|[;,|\n]|\s/\s|\s+(?:or|and|oder|ou|o)\s+)\s*", re.IGNORECASE)
+
+
+class _Refused(NamedTuple):
+    """A cached answer that is an error (its message and code)."""
+
+    message: str
+    code: str
 
 
 class CellError(ValueError):
@@ -146,7 +153,7 @@ class RowCompiler:
                 else:
                     kind, convert, limit = TEXT, None, MAX_LENGTH.get(target, 1000)
             self.steps.append((idx, header, target, kind, slot, tuple(ops), convert, default, limit))
-        self._countries: dict[str, str | CellError] = {}
+        self._countries: dict[str, str | _Refused] = {}
         self._normalizers: dict[str, PhoneNormalizer] = {}
         self._json: dict[tuple, str] = {}
 
@@ -181,12 +188,12 @@ class RowCompiler:
             try:
                 found = _country(value)
             except CellError as exc:
-                found = exc
+                found = _Refused(str(exc), exc.code)
             if len(self._countries) >= 10_000:
                 self._countries.clear()
             self._countries[value] = found
-        if isinstance(found, CellError):
-            raise found
+        if found.__class__ is _Refused:  # a new error each time: a re-raised one would grow its traceback
+            raise CellError(found.message, found.code)
         return found
 
     def _phone(self, value: str) -> str:
@@ -233,12 +240,12 @@ class RowCompiler:
                 try:
                     found = convert(value)
                 except CellError as exc:
-                    found = exc
+                    found = _Refused(str(exc), exc.code)
                 if len(answers) >= 1000:
                     answers.clear()
                 answers[value] = found
-            if isinstance(found, CellError):
-                raise found
+            if found.__class__ is _Refused:  # a new error each time: a re-raised one would grow its traceback
+                raise CellError(found.message, found.code)
             return found
         return cached
 
