@@ -25,6 +25,7 @@ def foreign_objects(world) -> dict:
     from apps.events.services import emit_event
     from apps.organizations.services import organization_create
     from apps.pbx.models import ConfigPush, Location, Server
+    from apps.sms.providers.services import provider_create
     from apps.webhooks import services as webhooks
     from apps.webhooks.models import Attempt, Delivery
     from apps.webhooks.relay import relay_pending
@@ -53,6 +54,8 @@ def foreign_objects(world) -> dict:
         "webhooks.Subscription": hook,
         "webhooks.Delivery": delivery,
         "webhooks.Attempt": attempt,
+        "sms_providers.SmsProvider": provider_create(actor=ACTOR, name="Initech SMS", tenant=world.initech,
+                                                     url="https://sms.initech.example/messages"),
     }
 
 

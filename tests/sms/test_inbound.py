@@ -247,3 +247,22 @@ def test_sms_events_reach_tenant_webhooks_and_system_webhooks_that_name_them(cli
     assert event.system
     assert {name: subscription_wants(sub, event) for name, sub in subs.items()} == {
         "tenant": True, "system_named": True, "system_star": False}
+
+
+def test_a_batch_that_loses_a_race_to_a_concurrent_writer_stores_the_rest_one_by_one(client, sms, monkeypatch):
+    """Between the batch's duplicate check and its insert another request stores b-2: the bulk
+    insert fails on the unique constraint, and each message is then stored (or found) alone."""
+    from apps.sms import services
+
+    real = services._match_contacts
+
+    def racing(senders):
+        services.inbound_receive(provider=sms.provider, carrier_message_id="b-2", sender=CONTACT_PHONE,
+                                 to=ACME_DID, text="the other request")
+        return real(senders)
+
+    monkeypatch.setattr(services, "_match_contacts", racing)
+    results = batch(client, sms, [message("b-1"), message("b-2"), message("b-3")]).json()["results"]
+    assert [r["status"] for r in results] == ["stored", "duplicate", "stored"]
+    texts = {m.carrier_message_id: m.text for m in acme_messages(sms.world)}
+    assert texts == {"b-1": "Call me back", "b-2": "the other request", "b-3": "Call me back"}
