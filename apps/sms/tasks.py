@@ -9,7 +9,6 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
