@@ -68,6 +68,7 @@ SHARED_APPS = [
     "apps.organizations",
     "apps.webhooks",
     "apps.sms.providers",
+    "apps.exports",
     "thirdlane.admin_sites.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -278,6 +279,17 @@ SMS_RETRY_BASE = float(env("SMS_RETRY_BASE", "2.0"))
 SMS_RATE_PER_TENANT = env_int("SMS_RATE_PER_TENANT", 600)  # outbound messages a minute per tenant
 SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 50)  # queued messages a worker claims at once (one transaction)
 SMS_SEND_THREADS = env_int("SMS_SEND_THREADS", 8)  # parallel POSTs to adapters within a batch
+
+# --- Billing exports (apps.exports; docs/billing.md) -----------------------------------------
+# Each run's file is kept here for download from the admin and the API.
+EXPORT_FILES_DIR = env("EXPORT_FILES_DIR", str(BASE_DIR / ".local" / "exports" / "runs"))
+# "Directory on the server" destinations are folders inside this one (never an arbitrary path).
+EXPORT_DIRECTORY_ROOT = env("EXPORT_DIRECTORY_ROOT", str(BASE_DIR / ".local" / "exports" / "out"))
+# Destinations on loopback/private/link-local networks are refused, like webhook targets, unless set.
+EXPORT_ALLOW_PRIVATE_TARGETS = env_bool("EXPORT_ALLOW_PRIVATE_TARGETS", False)
+EXPORT_RETRY_BASE = float(env("EXPORT_RETRY_BASE", "30"))  # seconds before the 2nd attempt; then x4
+# A running run whose worker has not reported for this long is taken over by the next dispatch.
+EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 600)
 
 # --- Webhooks ------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)

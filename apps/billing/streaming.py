@@ -45,7 +45,8 @@ def select_list(*, tenant_column: str | None = None, csv: bool = True) -> str:
         parts.append(f"{tenant_column} AS tenant")
     for name, expression in COLUMNS:
         if csv and name in _TEXT:
-            expression = sql_neutralise(expression)
+            # An empty text is an empty cell (PostgreSQL's CSV writes "" for it, to tell it from NULL).
+            expression = f"NULLIF({sql_neutralise(expression)}, '')"
         parts.append(f"{expression} AS {qn(name)}")
     return ", ".join(parts)
 

@@ -63,8 +63,9 @@ def allow_private() -> bool:
     return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False))
 
 
-def address_refusal(address: str) -> str | None:
-    """Why an address may not be a target, or None when it may."""
+def address_refusal(address: str, *, private_allowed: bool | None = None) -> str | None:
+    """Why an address may not be a target, or None when it may. ``private_allowed`` defaults to
+    ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` (billing exports pass their own setting)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
@@ -72,7 +73,7 @@ def address_refusal(address: str) -> str | None:
         return "a cloud metadata address"
     if ip.is_unspecified or ip.is_multicast:
         return "not a unicast address"
-    if allow_private():
+    if allow_private() if private_allowed is None else private_allowed:
         return None
     if ip.is_loopback:
         return "a loopback address"

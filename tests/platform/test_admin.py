@@ -37,10 +37,11 @@ def test_reseller_creates_a_tenant_in_the_admin(reseller_client, world):
     response = reseller_client.post("/admin/tenants/tenant/add/", {
         "name": "Hooli", "slug": "hooli", "reseller": world.reseller.pk, "max_extensions": 10, "max_dids": 5,
         "max_queues": 2, "max_trunks": 1, "extension_length": 3, "default_region": "GB", "timezone": "Europe/London",
-        "notes": ""})
+        "notes": "", "cdr_retention_days": 400, "call_retention_days": 90})
     assert response.status_code == 302, response.content.decode()[:2000]
     tenant = Tenant.objects.get(slug="hooli")
     assert tenant.reseller == world.reseller and tenant.extension_length == 3
+    assert (tenant.cdr_retention_days, tenant.call_retention_days) == (400, 90)
     entry = AuditEntry.objects.get(object_type="tenants.tenant", action="create", object_id=str(tenant.pk))
     assert entry.source == "admin"
 

@@ -30,7 +30,11 @@ def foreign_objects(world) -> dict:
     from apps.webhooks.models import Attempt, Delivery
     from apps.webhooks.relay import relay_pending
 
+    from apps.exports.models import ExportRun, ExportSchedule
+
     location = Location.objects.create(code="fra", name="Frankfurt")
+    schedule = ExportSchedule.objects.create(name="Two's CDRs", reseller=world.other_reseller,
+                                             destination_type="directory", destination={"path": "two"})
     server = Server.objects.create(name="pbx-fra", host="10.0.0.9", location=location)
     hook = webhooks.subscription_create(actor=ACTOR, tenant=world.initech, url="https://i.example.com/",
                                         event_types=["*"])
@@ -54,6 +58,8 @@ def foreign_objects(world) -> dict:
         "webhooks.Subscription": hook,
         "webhooks.Delivery": delivery,
         "webhooks.Attempt": attempt,
+        "exports.ExportSchedule": schedule,
+        "exports.ExportRun": ExportRun.objects.create(schedule=schedule, status="succeeded"),
         "sms_providers.SmsProvider": provider_create(actor=ACTOR, name="Initech SMS", tenant=world.initech,
                                                      url="https://sms.initech.example/messages"),
     }
