@@ -31,7 +31,9 @@ def env_int(name: str, default: int) -> int:
 
 def database_from_url(url: str) -> dict:
     parsed = urlparse(url)
-    options: dict = {}
+    # No JIT: the portal's statements are short, and PostgreSQL's JIT compiles a big one (the agent
+    # statistics over schemas, a roll-up) for seconds when the planner over-estimates its rows.
+    options: dict = {"options": env("DB_SESSION_OPTIONS", "-c jit=off")}
     return {
         "ENGINE": "django_tenants.postgresql_backend",
         "NAME": unquote(parsed.path.lstrip("/")) or "thirdlane",
