@@ -26,3 +26,25 @@ def read(token: str, tenant_id: int) -> int:
     if owner != tenant_id or not isinstance(last_id, int):
         raise DomainError("The cursor belongs to another tenant.", code="invalid_cursor", field="after")
     return last_id
+
+
+PLATFORM_SALT = "thirdlane.billing.platform-cdr-cursor"
+
+
+def make_map(owner: str, positions: dict[int, int]) -> str:
+    """The platform pull's cursor: the last CDR id per tenant id, for one scope (``owner``)."""
+    return signing.dumps([owner, {str(k): int(v) for k, v in positions.items()}], salt=PLATFORM_SALT, compress=True)
+
+
+def read_map(token: str, owner: str) -> dict[int, int]:
+    try:
+        found, positions = signing.loads(token, salt=PLATFORM_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise DomainError("The cursor is not valid (it is the X-Next-Cursor of an earlier pull).",
+                          code="invalid_cursor", field="after") from None
+    if found != owner or not isinstance(positions, dict):
+        raise DomainError("The cursor belongs to another scope.", code="invalid_cursor", field="after")
+    try:
+        return {int(k): int(v) for k, v in positions.items()}
+    except (TypeError, ValueError):
+        raise DomainError("The cursor is not valid.", code="invalid_cursor", field="after") from None
