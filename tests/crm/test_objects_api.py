@@ -229,3 +229,19 @@ def test_duplicate_names_are_a_409_not_a_500(api, world, resource, body):
     assert api("acme").post(f"/api/{resource}/acme/", body).status_code == 201
     response = api("acme").post(f"/api/{resource}/acme/", body)
     assert response.status_code == 409 and response.json()["code"] == "duplicate", response.content
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/crm-lists/acme/", {"name": "VIP", "description": -66.0}, "description"),
+    ("/api/crm-contacts/acme/", {"first_name": 12, "last_name": "Lovelace"}, "first_name"),
+    ("/api/crm-contacts/acme/", {"first_name": "Ada", "phone": 4155550100}, "phone"),
+    ("/api/crm-contacts/acme/", {"first_name": "Ada", "tags": ["vip", 7]}, "tags"),
+    ("/api/crm-import-maps/acme/", {"name": 3, "columns": {"Email": "email"}}, "name"),
+])
+def test_text_fields_take_strings_not_numbers(api, world, path, body, field):
+    """The document says `type: string`; a number is a 400 naming the field, never stored as text."""
+    response = api("acme").post(path, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_error"
+    assert any(key == field or key.startswith(f"{field}.") or key.startswith(f"{field}[")
+               for key in response.json()["errors"]), response.json()

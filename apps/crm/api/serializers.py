@@ -1,6 +1,7 @@
 """Field shapes only: normalising and validating values is the services' job."""
 from __future__ import annotations
 
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,8 +21,25 @@ class CustomValuesField(serializers.JSONField):
     pass
 
 
+class TextField(serializers.CharField):
+    """Text takes JSON strings only: the document says ``type: string``, while DRF's CharField
+    would store the number 12 as "12"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CrmModelSerializer(serializers.ModelSerializer):
+    """Model text columns (and text array items) become ``TextField``s."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.CharField: TextField, models.TextField: TextField}
+
+
 def phone_field():
-    return serializers.CharField(max_length=50, allow_blank=True, required=False,
+    return TextField(max_length=50, allow_blank=True, required=False,
                                  help_text="Any format; stored in E.164 using the tenant's default region.")
 
 
@@ -29,7 +47,7 @@ def phone_field():
                       "description": "An e-mail address as Django's EmailValidator accepts it (no empty or "
                                      "hyphen-edged labels), or empty. Stored lower-cased.",
                       "example": "ada@example.com"})
-class EmailText(serializers.CharField):
+class EmailText(TextField):
     """Validated by the services (``customfields.parse_email``, the importer's rule too)."""
 
 
@@ -37,7 +55,7 @@ def email_field():
     return EmailText(max_length=254, allow_blank=True, required=False)
 
 
-class CrmSerializer(serializers.ModelSerializer):
+class CrmSerializer(CrmModelSerializer):
     custom = CustomValuesField(required=False)
 
 
@@ -118,7 +136,7 @@ class LeadConvertSerializer(serializers.Serializer):
     create_account = serializers.BooleanField(default=True, help_text="Find or create an account from the "
                                                                       "lead's company.")
     create_deal = serializers.BooleanField(default=False)
-    deal_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    deal_name = TextField(max_length=200, required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=0)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
     stage = serializers.PrimaryKeyRelatedField(queryset=DealStage.objects.all(), required=False, allow_null=True)
@@ -135,7 +153,7 @@ class LeadConversionSerializer(serializers.Serializer):
         return DealSerializer(obj["deal"]).data if obj.get("deal") else None
 
 
-class ContactListSerializer(serializers.ModelSerializer):
+class ContactListSerializer(CrmModelSerializer):
     member_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -154,7 +172,7 @@ class MembersResultSerializer(serializers.Serializer):
     member_count = serializers.IntegerField()
 
 
-class CustomFieldSerializer(serializers.ModelSerializer):
+class CustomFieldSerializer(CrmModelSerializer):
     class Meta:
         model = CustomField
         fields = ("id", "object_type", "name", "label", "field_type", "required", "unique", "choices", "help_text",
@@ -223,7 +241,7 @@ class CampaignMemberStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CampaignMember.Status.choices)
 
 
-class DealStageSerializer(serializers.ModelSerializer):
+class DealStageSerializer(CrmModelSerializer):
     class Meta:
         model = DealStage
         fields = ("id", "name", "position", "probability", "kind")
@@ -245,7 +263,7 @@ class DealSerializer(CrmSerializer):
         read_only_fields = ("closed_at", "created_at", "updated_at")
 
 
-class ImportMapSerializer(serializers.ModelSerializer):
+class ImportMapSerializer(CrmModelSerializer):
     columns = serializers.JSONField(help_text='{"<CSV header>": {"field": "email" | "cf:<name>" | "", '
                                               '"transforms": ["trim", "lower"], "default": "", "date_format": ""}}')
 
