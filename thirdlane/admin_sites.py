@@ -44,8 +44,18 @@ class PortalAdminSite(ThrottledLoginSiteMixin, admin.AdminSite):
             from apps.organizations.selectors import extension_counts
 
             counts = extension_counts(shown)
+            # Calls and billed minutes this month (the dashboard's time zone), from the CDRs.
+            from django.utils import timezone as djtz
+
+            from apps.billing.selectors import usage
+
+            month = djtz.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            used = usage(shown, month)
             for tenant in shown:
                 tenant.extension_count = counts.get(tenant.pk, 0)
+                tenant.calls_this_month = used[tenant.pk]["calls"]
+                tenant.minutes_this_month = used[tenant.pk]["minutes"]
+            extra_context["usage_since"] = month
             extra_context["tenants"] = shown
             if principal.is_system:
                 extra_context["listeners"] = listener_rows()

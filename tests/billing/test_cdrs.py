@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -147,3 +149,25 @@ def test_csv_neutralises_a_formula_in_a_caller_id(billing, world, api):
     text = b"".join(api("acme").get("/api/cdrs/acme/?format=csv").streaming_content).decode()
     first = list(csv.DictReader(io.StringIO(text)))[0]
     assert first["source"] == "'=HYPERLINK(\"x\")" and first["destination"] == "+14155550100"
+
+
+def test_the_reseller_dashboard_shows_calls_and_minutes_this_month(billing, world, client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from apps.billing.selectors import usage
+
+    write(billing, world)
+    write(billing, world, "globex")
+    month = datetime(2026, 11, 1, tzinfo=dt_timezone.utc)
+    with CaptureQueriesContext(connection) as queries:
+        used = usage([world.acme, world.globex, world.initech], month)
+    assert len([q for q in queries.captured_queries if "billing_cdr" in q["sql"]]) == 1
+    # 124 s + 69 s + 32 s + 4 s of calls billed 120 s, 60 s, 30 s, 0 s: 2 + 1 + 1 + 0 minutes
+    assert used[world.acme.pk] == {"calls": 4, "minutes": 4} == used[world.globex.pk]
+    assert used[world.initech.pk] == {"calls": 0, "minutes": 0}
+    assert usage([world.acme], timezone.now())[world.acme.pk]["calls"] == 0
+    assert client.login(username="reseller", password="pw-reseller-1")
+    page = client.get("/admin/").content.decode()
+    assert "Calls this month" in page and "Minutes" in page
