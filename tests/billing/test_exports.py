@@ -292,3 +292,21 @@ def test_exports_are_for_resellers_and_the_system_in_their_scope(api, billing, w
     second = api("reseller").post(f"/api/exports/{schedule.pk}/run/")
     third = api("reseller").post(f"/api/exports/{schedule.pk}/run/")
     assert second.status_code == 202 and third.status_code == 409 and third.json()["code"] == "export_running"
+
+
+@pytest.mark.parametrize("dataset", ["call_counters", "agent_stats"])
+def test_statistics_datasets_export_whole_days_since_the_last_run(api, billing, world, out_dir, dataset):
+    write(billing, world)
+    schedule = create(api, tenant="acme", dataset=dataset, timezone="UTC")
+    ExportSchedule.objects.filter(pk=schedule.pk).update(cursors={"period_end": "2026-11-02T00:00:00+00:00"})
+    run = run_now(api, schedule)
+    assert run.status == "succeeded", run.error
+    table = list(csv.DictReader(io.StringIO((out_dir / "billing" / run.file_name).read_text())))
+    assert run.rows == len(table) and all(r["tenant"] == "acme" for r in table)
+    if dataset == "call_counters":
+        totals = [r for r in table if r["dimension"] == "total" and r["interval_start"].startswith("2026-11-02")]
+        assert [int(r["calls"]) for r in totals] == [4], table
+    schedule.refresh_from_db()
+    assert schedule.cursors["period_end"] == run.period_end.isoformat()
+    again = run_now(api, schedule)
+    assert again.period_start == run.period_end
