@@ -20,15 +20,15 @@ from thirdlane.api.errors import DomainError
 
 
 def _bar(run: ExportRun) -> str:
-    return format_html('<progress max="100" value="{}"></progress> {}% <small>{}</small>', run.progress,
-                       run.progress, run.stage or run.status)
+    return format_html('<progress max="100" value="{}" style="width:70px"></progress> {}%', run.progress,
+                       run.progress)
 
 
-def _download(run: ExportRun) -> str:
+def _download(run: ExportRun, label: str = "download") -> str:
     if not run.file_path:
         return "—"
     url = reverse("admin:exports_exportrun_download", args=[run.pk])
-    return format_html('<a href="{}">{}</a>', url, run.file_name)
+    return format_html('<a href="{}" title="{}">{}</a>', url, run.file_name, label)
 
 
 class ExportScheduleForm(forms.ModelForm):
@@ -70,8 +70,7 @@ class ExportRunInline(ScopedAdminMixin, admin.TabularInline):
 @admin.register(ExportSchedule)
 class ExportScheduleAdmin(ScopedModelAdmin):
     form = ExportScheduleForm
-    list_display = ("name", "reseller", "scope", "dataset", "format", "destination_type", "cron", "timezone",
-                    "enabled", "next_run", "last_run")
+    list_display = ("name", "reseller", "scope", "what", "where", "when", "next_run", "last_run")
     list_filter = ("dataset", "destination_type", "enabled", "reseller")
     search_fields = ("name", "tenant__slug", "reseller__slug")
     autocomplete_fields = ("reseller", "tenant")
@@ -90,20 +89,34 @@ class ExportScheduleAdmin(ScopedModelAdmin):
             fields.pop("secret", None)
         return fields
 
+    @admin.display(description="dataset")
+    def what(self, obj):
+        return f"{obj.get_dataset_display()} ({obj.format})"
+
+    @admin.display(description="to", ordering="destination_type")
+    def where(self, obj):
+        return obj.destination_type
+
+    @admin.display(description="schedule")
+    def when(self, obj):
+        return f"{obj.cron} ({obj.timezone})"
+
     @admin.display(description="scope")
     def scope(self, obj):
         return obj.tenant.slug if obj.tenant_id else "all tenants"
 
     @admin.display(description="next run", ordering="next_run_at")
     def next_run(self, obj):
-        return short_datetime(obj.next_run_at) if obj.enabled and obj.next_run_at else "—"
+        if not obj.enabled:
+            return "disabled"
+        return short_datetime(obj.next_run_at) if obj.next_run_at else "—"
 
     @admin.display(description="last run")
     def last_run(self, obj):
         run = obj.runs.order_by("-created_at").first()
         if run is None:
             return "—"
-        return format_html("{} · {} rows · {}", run.status, run.rows, short_datetime(run.created_at))
+        return format_html("{} · {} rows", run.status, run.rows)
 
     @admin.action(description="Run the selected exports now")
     def run_now(self, request, queryset):
@@ -121,8 +134,7 @@ class ExportScheduleAdmin(ScopedModelAdmin):
 
 @admin.register(ExportRun)
 class ExportRunAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
-    list_display = ("id", "schedule", "status", "trigger", "progress_bar", "rows", "size", "attempts", "queued",
-                    "finished", "file")
+    list_display = ("id", "schedule", "status", "progress_bar", "rows", "size", "attempts", "queued", "file")
     list_filter = ("status", "trigger")
     search_fields = ("schedule__name", "file_name", "sha256")
     scope_fields = {"reseller": "schedule__reseller"}

@@ -59,6 +59,7 @@ class Command(BaseCommand):
                 self.ensure_calls(server, acme)
             if "globex" in tenants:
                 self.ensure_globex(actor, Tenant.objects.get(pk=tenants["globex"].pk))
+            self.ensure_exports(actor, reseller)
         w = self.stdout.write
         if credentials is None:
             if self.created:
@@ -80,6 +81,21 @@ class Command(BaseCommand):
         w(f"  curl -s -H 'X-API-Key: {keys['tenant (acme)']}' '{base_url}/api/crm-contacts/acme/?search=ada'")
         w(f"  curl -s -u reseller:{password} {base_url}/api/api-keys/")
         w("")
+
+    # --- billing: a nightly CDR export of the reseller's tenants, run once -----------------------
+    def ensure_exports(self, actor, reseller):
+        from apps.exports import runner
+        from apps.exports.models import ExportRun, ExportSchedule
+        from apps.exports.services import schedule_create
+
+        if ExportSchedule.objects.filter(reseller=reseller).exists():
+            return
+        self.created.append("a nightly CDR export")
+        schedule = schedule_create(actor=actor, name="Nightly CDRs", reseller=reseller, dataset="cdrs", format="csv",
+                                   cron="0 2 * * *", timezone="Europe/Berlin", destination_type="directory",
+                                   destination={"path": "demo"})
+        run = ExportRun.objects.create(schedule=schedule, trigger=ExportRun.Trigger.MANUAL, requested_by="seed_demo")
+        transaction.on_commit(lambda: runner.execute(run.pk))  # the demo's call records, as a first file
 
     # --- helpers -------------------------------------------------------------------------------
     def _once(self, queryset, label: str, create):
