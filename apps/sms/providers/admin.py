@@ -66,8 +66,8 @@ class SmsProviderAdmin(ScopedModelAdmin):
 
     @admin.display(description="Reference adapters")
     def adapters(self, obj):
-        return format_html('<a href="/api/sms/adapters/perl.zip">Perl</a> · <a href="/api/sms/adapters/python.zip">'
-                           'Python</a> · <a href="/api/sms/adapters/node.zip">Node.js</a> (docs/sms.md)')
+        return format_html(" · ".join(['<a href="/api/sms/adapters/{}.zip">{}</a>'] * 3) + " (docs/sms.md)",
+                           "perl", "Perl", "python", "Python", "node", "Node.js")
 
     def save_model(self, request, obj, form, change):
         actor = principal_for(request)
