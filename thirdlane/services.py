@@ -10,6 +10,7 @@ A service (``extension_create(*, actor, tenant, **fields)``) runs in one transac
     delete(...)                           the one delete sequence (snapshot, protected delete,
                                           audit + event); ``check`` refuses objects still in use
     record_created_many                   the bulk variant: one INSERT for entries, one for events
+    record_updated_many                   re-published objects (one INSERT of events, no audit)
 
 ``record_change`` is the primitive under all of them (and for actions such as suspend).
 The admin calls the same service functions as the API, so both leave the same trail.
@@ -138,6 +139,14 @@ def record_created_many(*, actor, tenant, instances: list[models.Model], prefix:
                                    after=snapshot(instance), tenant=tenant, verb=verb, source=source)
                        for instance in instances])
     emit_events(type=f"{prefix}.created", data=payloads, tenant=tenant)
+
+
+def record_updated_many(*, tenant, prefix: str, payloads: list[dict]) -> None:
+    """``<prefix>.updated`` events for objects whose rows did not change but whose published view
+    did (a tenant moved to another server changes every extension's ``primary_server``): one
+    INSERT whatever the count, no audit entry (the audited change is the one that caused it)."""
+    if payloads:
+        emit_events(type=f"{prefix}.updated", data=payloads, tenant=tenant)
 
 
 def protected_delete(instance: models.Model) -> None:

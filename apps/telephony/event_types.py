@@ -27,6 +27,10 @@ EXTENSION = obj(
     phone_username={"type": "string", "description": "PJSIP endpoint name on the PBX: <number>-<tenant>."},
     location={**NULLABLE_STR, "description": "Location code, or null for the tenant's default."},
     primary_server={**NULLABLE_STR, "description": "Name of the tenant's primary PBX server."},
+    primary_server_sip={"type": ["object", "null"], "required": ["address", "port"],
+                        "properties": {"address": {"type": "string"}, "port": {"type": "integer"}},
+                        "description": "Where the extension's phone sends SIP: the primary server's SIP address "
+                                       "and port (null without a primary server)."},
     caller_id_name={"type": "string"}, caller_id_number={"type": "string"},
     voicemail_enabled={"type": "boolean"}, dnd={"type": "boolean"}, enabled={"type": "boolean"},
     codecs={"type": "array", "items": {"type": "string"}}, max_contacts={"type": "integer"},
@@ -37,7 +41,8 @@ EXTENSION = obj(
 )
 EXTENSION_EXAMPLE = {
     "id": 12, "number": "1001", "name": "Alice", "email": "alice@example.com", "phone_username": "1001-acme",
-    "location": "par", "primary_server": "pbx-eu-1", "caller_id_name": "Alice", "caller_id_number": "",
+    "location": "par", "primary_server": "pbx-eu-1",
+    "primary_server_sip": {"address": "sip.eu-1.example.net", "port": 5060}, "caller_id_name": "Alice", "caller_id_number": "",
     "voicemail_enabled": True, "dnd": False, "enabled": True, "codecs": ["ulaw", "alaw", "g722"],
     "max_contacts": 1, "recording_inbound": "never", "recording_outbound": "never",
 }

@@ -104,6 +104,11 @@ def tenant_update(*, actor, tenant: Tenant, **fields: Any) -> Tenant:
     tenant.save()
     record_change(actor=actor, action=AuditEntry.Action.UPDATE, instance=tenant, before=before, tenant=tenant,
                   event_type="tenant.updated", event_data=tenant_payload(tenant))
+    if before.get("primary_server_id") != tenant.primary_server_id:
+        # Extension payloads name the server and its SIP address: publish them again.
+        from apps.telephony.services.extensions import extension_republish
+
+        extension_republish(tenant=tenant, cause="primary_server_changed")
     return tenant
 
 

@@ -30,7 +30,7 @@ from apps.telephony.validators import (
     validate_text,
 )
 from thirdlane.api.errors import Conflict, DomainError, Invalid
-from thirdlane.services import record_created_many
+from thirdlane.services import record_created_many, record_updated_many
 
 PREFIX = "config.extension"
 EXTENSION_FIELDS = {
@@ -44,13 +44,21 @@ def primary_server_name(tenant) -> str | None:
     return tenant.primary_server.name if tenant.primary_server_id else None
 
 
+def primary_server_sip(tenant) -> dict[str, Any] | None:
+    """Where the tenant's phones send SIP: what cluster-aware routing needs, not only the name."""
+    if not tenant.primary_server_id:
+        return None
+    server = tenant.primary_server
+    return {"address": server.sip_address, "port": server.sip_port}
+
+
 def extension_payload(ext: Extension, tenant) -> dict[str, Any]:
     """The event payload: what a provisioning system needs, never a secret."""
     return {
         "id": ext.pk, "number": ext.number, "name": ext.name, "email": ext.email,
         "phone_username": ext.phone_username_for(tenant.slug),
         "location": ext.location.code if ext.location_id else None,
-        "primary_server": primary_server_name(tenant),
+        "primary_server": primary_server_name(tenant), "primary_server_sip": primary_server_sip(tenant),
         "caller_id_name": ext.caller_id_name, "caller_id_number": ext.caller_id_number,
         "voicemail_enabled": ext.voicemail_enabled, "dnd": ext.dnd, "enabled": ext.enabled,
         "codecs": list(ext.codecs), "max_contacts": ext.max_contacts,
@@ -240,3 +248,16 @@ def extension_bulk_create(*, actor, tenant, rows: list[dict[str, Any]] | None = 
 def _record_bulk(*, actor, tenant, extensions: list[Extension]) -> None:
     payloads = [{**extension_payload(ext, tenant), "bulk": True} for ext in extensions]
     record_created_many(actor=actor, tenant=tenant, instances=extensions, prefix=PREFIX, payloads=payloads)
+
+
+def extension_republish(*, tenant, cause: str) -> int:
+    """Re-emit ``config.extension.updated`` for every extension of ``tenant`` (one SELECT, one
+    INSERT), in the caller's transaction: a tenant moved to another server changes where its
+    phones register, and receivers routing by ``primary_server`` must not keep the old one."""
+    from django_tenants.utils import schema_context
+
+    with schema_context(tenant.schema_name):
+        extensions = list(Extension.objects.select_related("location").order_by("number"))
+        payloads = [{**extension_payload(ext, tenant), "cause": cause} for ext in extensions]
+    record_updated_many(tenant=tenant, prefix=PREFIX, payloads=payloads)
+    return len(payloads)
