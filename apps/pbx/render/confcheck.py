@@ -238,6 +238,41 @@ def find_extension(contexts: dict[str, Context], ctx_name: str, exten: str, seen
     return None
 
 
+def _pattern_tokens(pattern: str) -> list[str]:
+    """``_1[2-4]X.`` -> ["[1]", "[2-4]", "[0-9]", "."]: one regex class per digit position."""
+    regex = pattern_regex(pattern).pattern[1:-1]
+    return re.findall(r"\[[^\]]*\]|\.\+|\.\*|\\.|.", regex)
+
+
+def matches_more(contexts: dict[str, Context], ctx_name: str, exten: str, seen=None) -> bool:
+    """Whether more digits after ``exten`` could still reach another extension of ``ctx_name``
+    (its own or through includes): what Asterisk's ast_matchmore_extension asks after each digit a
+    caller presses in Background()/WaitExten(). True means the caller waits TIMEOUT(digit)."""
+    seen = seen or set()
+    ctx = contexts.get(ctx_name)
+    if ctx is None or ctx_name in seen:
+        return False
+    seen.add(ctx_name)
+    for name in ctx.extensions:
+        if not name.startswith("_"):
+            if len(name) > len(exten) and name.startswith(exten):
+                return True
+            continue
+        tokens = _pattern_tokens(name)
+        for index, char in enumerate(exten):
+            if index >= len(tokens):
+                break
+            token = tokens[index]
+            if token in (".+", ".*"):
+                return True
+            if not re.fullmatch(token, char):
+                break
+        else:
+            if len(tokens) > len(exten):
+                return True
+    return any(matches_more(contexts, inc, exten, seen) for inc in ctx.includes)
+
+
 def goto_targets(app: str, args: str) -> list[list[str]]:
     """The [context,]extension,]priority targets an application can jump to."""
     if app in ("Goto", "Gosub"):

@@ -330,8 +330,23 @@ def _ivr(out: Lines, v: TenantView, ivr: Row) -> None:
         apps += [("", app) for app in v.destination(ivr, prefix)]
         out.exten(exten, apps)
     if ivr["direct_dial"]:
-        out.append(f"include => {v.ctx('extensions')}")
+        _ivr_direct_dial(out, v, ivr)
     out.append("")
+
+
+def _ivr_direct_dial(out: Lines, v: TenantView, ivr: Row) -> None:
+    """Internal numbers callers may dial from the menu, except those starting with an option digit.
+
+    Including the whole ``-extensions`` context would make an option digit that is also the first
+    digit of an extension ambiguous: after "1" Asterisk sees 1001 could still match and waits
+    TIMEOUT(digit) before taking option 1. Options win: numbers sharing a first digit with an
+    option are not direct-dialled from this menu (docs/asterisk.md), so every option acts at once.
+    """
+    digits = {o["digit"] for o in v.ivr_options.get(ivr["id"], [])}
+    target = v.ctx("extensions")
+    for number in sorted(v.internal_numbers, key=lambda n: (len(n), n)):
+        if number[:1] not in digits and number != ivr["number"]:
+            out.exten(number, [("", f"Goto({target},{number},1)")])
 
 
 def _time_condition(out: Lines, v: TenantView, tc: Row) -> None:
