@@ -53,7 +53,8 @@ def e164(value: str, field: str) -> str:
 # --- settings --------------------------------------------------------------------------------------
 
 @transaction.atomic
-def sms_settings_update(*, actor, tenant, **fields: Any) -> SmsSettings:
+def sms_settings_update(*, actor, tenant, instance: SmsSettings | None = None, **fields: Any) -> SmsSettings:
+    """Change the tenant's SMS settings (``instance``, when given, is the row the caller read)."""
     check_fields(fields, SETTINGS_FIELDS)
     current, _ = SmsSettings.objects.select_for_update().get_or_create(pk=1)
     before = snapshot(current)

@@ -185,3 +185,33 @@ def test_messages_cannot_be_changed_or_deleted(api, sms, no_celery):
     for method in ("patch", "put", "delete"):
         response = getattr(api("acme"), method)(f"{URL}{message_id}/")
         assert_problem(response, 405, "method_not_allowed")
+
+
+def test_the_tenant_sets_its_segment_limit_and_rate_through_the_api(api, sms, no_celery):
+    from apps.audit.models import AuditEntry
+
+    url = "/api/sms/acme/settings/"
+    defaults = api("acme").get(url).json()
+    assert (defaults["max_segments"], defaults["rate_per_minute"]) == (10, None)
+    changed = api("acme").patch(url, {"max_segments": 1})
+    assert changed.status_code == 200 and changed.json()["max_segments"] == 1
+    assert_problem(send(api, text="a" * 161), 400, "text_too_long", "text")
+    assert api("acme").put(url, {"max_segments": 2, "rate_per_minute": 30}).json()["rate_per_minute"] == 30
+    assert send(api, text="a" * 161).status_code == 202
+    for body in ({"max_segments": 0}, {"max_segments": 21}, {"rate_per_minute": 0}, {"oops": 1}):
+        assert_problem(api("acme").patch(url, body), 400, "validation_error", next(iter(body)))
+    assert AuditEntry.objects.filter(object_type="sms.smssettings", tenant_id=sms.world.acme.pk).count() == 2
+    assert api("globex").get("/api/sms/globex/settings/").json()["max_segments"] == 10
+
+
+def test_other_tenants_and_read_only_keys_cannot_reach_the_settings(api, sms):
+    url = "/api/sms/acme/settings/"
+    for label in ("globex", "initech", "other_reseller"):
+        for method in ("get", "patch", "put"):
+            client = api(label)
+            response = getattr(client, method)(url, {"max_segments": 1}) if method != "get" else client.get(url)
+            assert_problem(response, 404, "tenant_not_found")
+    assert_problem(api("acme_ro").patch(url, {"max_segments": 1}), 403, "read_only_credential")
+    assert api("acme_ro").get(url).json()["max_segments"] == 10
+    assert_problem(api("acme").post(url, {}), 405, "method_not_allowed")
+    assert_problem(api("acme").delete(url), 405, "method_not_allowed")

@@ -1,7 +1,7 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from apps.sms.models import SmsMessage
+from apps.sms.models import SmsMessage, SmsSettings
 from apps.sms.services import E164
 
 E164_HELP = "E.164: + and 7-15 digits, e.g. +14155550100."
@@ -109,3 +109,10 @@ class InboundBatchResultSerializer(serializers.Serializer):
 class InboundBatchEnvelope(serializers.Serializer):
     """The batch's shape, checked as a whole; each item is then checked on its own."""
     items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=100)
+
+
+class SmsSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SmsSettings
+        fields = ("max_segments", "rate_per_minute", "updated_at")
+        read_only_fields = ("updated_at",)

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from apps.sms import adapters, selectors, services
 from apps.sms.api import serializers as s
 from apps.sms.api.filters import SmsMessageFilter
-from apps.sms.models import SmsMessage
+from apps.sms.models import SmsMessage, SmsSettings
 from apps.sms.providers.models import SmsProvider
 from apps.sms.providers.services import key_matches, signing_secrets
 from thirdlane.api.errors import DomainError, _translate, problem
@@ -71,6 +71,25 @@ class SmsMessageViewSet(TenantScopedViewSet):
             if request.query_params.get(name):
                 rows = rows.filter(**{name: request.query_params[name]})
         return self.paginated(rows, s.ConversationSerializer)
+
+
+class SmsSettingsViewSet(TenantScopedViewSet):
+    """The tenant's SMS rules: the longest text it sends (`max_segments`) and its send rate
+    (`rate_per_minute`; empty: the platform default). One object per tenant."""
+
+    queryset = SmsSettings.objects.none()
+    serializer_class = s.SmsSettingsSerializer
+    filter_backends: list = []
+    http_method_names = ["get", "put", "patch", "head", "options"]
+    update_service = staticmethod(services.sms_settings_update)
+
+    def get_object(self):
+        return selectors.settings_of()
+
+    def retrieve(self, request, *args, **kwargs):
+        """The tenant's SMS settings (the defaults until changed)."""
+        reject_unknown_params(request.query_params, ())
+        return super().retrieve(request, *args, **kwargs)
 
 
 def _verify_signature(provider: SmsProvider, request, body: bytes) -> None:
