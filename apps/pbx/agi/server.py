@@ -55,6 +55,9 @@ class FastAgiServer:
         self._server = _ThreadingServer((host, port), _RequestHandler)
         self._server.agi = self
         self._thread: threading.Thread | None = None
+        # Sessions in progress, so a shutdown can let them finish (a call waits on each one).
+        self._sessions = 0
+        self._idle = threading.Condition()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -71,11 +74,29 @@ class FastAgiServer:
         self._thread.start()
         return self
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = 10.0) -> bool:
+        """Stop accepting, close the listening socket, then wait up to ``grace`` seconds for the
+        sessions in progress to end. True when none was left running.
+
+        Only a server started with ``start()`` can be stopped from another thread (or a signal
+        handler): ``socketserver.shutdown()`` waits for the serving loop, which would deadlock
+        when called on the loop's own thread, and closing the socket under a running loop makes
+        it spin on a dead file descriptor. ``manage.py agi_serve`` therefore serves on a thread.
+        """
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
+            self._thread = None
         self._server.server_close()
+        return self.wait_idle(grace)
+
+    @property
+    def active_sessions(self) -> int:
+        return self._sessions
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._sessions == 0, timeout)
 
     def __enter__(self) -> FastAgiServer:
         return self.start()
@@ -84,6 +105,16 @@ class FastAgiServer:
         self.shutdown()
 
     def handle_connection(self, sock: socket.socket) -> None:
+        with self._idle:
+            self._sessions += 1
+        try:
+            self._handle(sock)
+        finally:
+            with self._idle:
+                self._sessions -= 1
+                self._idle.notify_all()
+
+    def _handle(self, sock: socket.socket) -> None:
         reader = LineReader(sock)
         try:
             env = read_env(reader, self.env_timeout)
