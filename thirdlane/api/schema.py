@@ -381,7 +381,10 @@ REQUEST_RULES: dict[str, dict] = {
     "TenantRequest": {"schema": {"required": ["reseller"]}},
     "OrganizationRequest": {"schema": {"required": ["reseller"]}},
     "ActivityRequest": {"schema": {"anyOf": _ANY_LINK}},
-    "ExtensionBulkRequest": {"schema": {"anyOf": [{"required": ["start", "end"]}, {"required": ["rows"]}]}},
+    # rows, or start and end, never both (oneOf: a body with both matches both and is refused)
+    "ExtensionBulkRequest": {"schema": {"oneOf": [
+        {"required": ["start", "end"], "not": {"required": ["rows"]}},
+        {"required": ["rows"], "not": {"anyOf": [{"required": ["start"]}, {"required": ["end"]}]}}]}},
     "CampaignAddMembersRequest": {"schema": {"anyOf": [
         {"required": ["contacts"], "properties": {"contacts": {"minItems": 1}}},
         {"required": ["lists"], "properties": {"lists": {"minItems": 1}}}]}},

@@ -1,3 +1,4 @@
+from apps.exports.api import schema  # noqa: F401  (states the export rules in the OpenAPI document)
 from apps.exports.api.views import ExportRunViewSet, ExportScheduleViewSet
 from thirdlane.api.routers import platform_router
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from apps.pbx.validators import HOST_SCHEMA
 from apps.telephony import validators
-from thirdlane.api.schema import request_rules
+from apps.telephony.models import CODECS
+from thirdlane.api.schema import request_rules, schema_extension
 
 _PHONE = {"format": "phone", "description": "A valid phone number: E.164, or national in the tenant's "
                                            "`default_region` (digits, an optional leading +, spaces, dots, "
@@ -39,11 +40,20 @@ _ROUTE_PATTERNS = {"allOf": [
                {"required": ["emergency_numbers"], "properties": {"emergency_numbers": {"minItems": 1}}}]},
 ]}
 
+_CODECS = {"uniqueItems": True, "items": {"type": "string", "enum": list(CODECS)}}
+_SECRET = {"description": "Write-only. Generated (strong) when absent. At least 12 characters mixing three of: lower "
+                          "case, upper case, digits, symbols; six different characters or more; not containing the "
+                          "extension number (400 `weak_secret`)."}
+
 request_rules({
     "DidRequest": {"fields": {"number": _PHONE}},
-    "ExtensionRequest": {"fields": {"number": _EXTENSION_NUMBER}},
+    "ExtensionRequest": {"fields": {
+        "number": _EXTENSION_NUMBER, "codecs": _CODECS, "sip_secret": _SECRET,
+        "voicemail_pin": {"pattern": _blank_or("^[0-9]{4,10}$"),
+                          "description": "Write-only. 4 to 10 digits, not one repeated digit nor the extension number "
+                                         "(400 `weak_secret`). Generated when voicemail is on and none is given."}}},
     "ExtensionBulkRequest": {"fields": {"start": _EXTENSION_NUMBER, "end": _EXTENSION_NUMBER}},
-    "TrunkRequest": {"fields": {"host": HOST_SCHEMA,
+    "TrunkRequest": {"fields": {"host": HOST_SCHEMA, "codecs": _CODECS,
                                 "username": {"pattern": _blank_or(validators.SIP_USER_PATTERN)}},
                      "schema": _TRUNK_CREDENTIALS},
     "OutboundRouteRequest": {"fields": {
@@ -56,3 +66,23 @@ request_rules({
     "IvrRequest": {"fields": {"number": {"pattern": _blank_or(_INTERNAL["pattern"])},
                               "greeting_recording": {"pattern": _blank_or(validators.SOUND_PATTERN)}}},
 })
+
+
+@schema_extension
+def bulk_rows(document: dict) -> dict:
+    """Bulk rows are extensions (the fields of ``ExtensionRequest``); ``defaults`` are the fields
+    every row shares (not the name, the secret, the PIN or the number)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    bulk, extension = schemas.get("ExtensionBulkRequest"), schemas.get("ExtensionRequest")
+    if not bulk or not extension:
+        return document
+    props = bulk.get("properties", {})
+    if "rows" in props:
+        props["rows"]["items"] = {"$ref": "#/components/schemas/ExtensionRequest"}
+    if "defaults" in props:
+        shared = {k: v for k, v in extension.get("properties", {}).items()
+                  if k not in ("name", "sip_secret", "voicemail_pin", "number")}
+        props["defaults"] = {"type": "object", "properties": shared, "additionalProperties": False,
+                             "description": props["defaults"].get("description", "")}
+    return document
+
