@@ -65,55 +65,63 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
       FROM qt""" if by_queue else ""
     queue_cte = f""",
     qt AS (  -- the queue as a whole: every call that joined it, answered or not
-      SELECT qc.bucket, qc.queue, count(*) AS offered, count(o.call_id) AS answered,
-             count(*) FILTER (WHERE o.within_sl) AS within_sl,
-             sum(o.talk) AS talk, sum(o.hold) AS hold, sum(o.wrapup) AS wrapup
-      FROM qc LEFT JOIN o ON o.call_id = qc.id AND o.answered
-      GROUP BY qc.bucket, qc.queue
+      SELECT bucket, queue, count(*) AS offered, count(*) FILTER (WHERE agent <> '') AS answered,
+             count(*) FILTER (WHERE within_sl) AS within_sl, sum(talk) AS talk, sum(hold) AS hold,
+             sum(wrapup) AS wrapup
+      FROM lc GROUP BY bucket, queue
     )""" if by_queue else ""
     return f"""
-    WITH
-    qc AS (  -- queue calls offered in the range, by the time they joined the queue
-      SELECT c.id, c.linkedid, c.queue, c.agent, c.queue_joined_at AS joined, c.queue_left_at AS left_at,
-             c.ended_at, {bucket("c.queue_joined_at", interval)} AS bucket
-      FROM {call} c
-      WHERE c.queue_joined_at >= %(start)s AND c.queue_joined_at < %(end)s AND c.queue <> '' {queue_cond}
+    WITH RECURSIVE
+    lc AS (  -- each queue call offered in the range (by the time it joined the queue): its members (each
+             -- once; the agent too when its leg is missing, as for a call rebuilt after a restart: answered
+             -- when it left the queue) and the agent's figures
+      SELECT bucket, queue, agent,
+             CASE WHEN agent <> '' AND agent_leg IS NOT TRUE THEN array_append(rung, agent) ELSE rung END AS members,
+             CASE WHEN agent <> '' THEN greatest(coalesce(CASE WHEN agent_leg THEN extract(epoch FROM connected)
+                                                               ELSE extract(epoch FROM coalesce(ended_at, now()) - left_at)
+                                                          END, 0) - coalesce(hold, 0), 0) END AS talk,
+             CASE WHEN agent <> '' THEN coalesce(hold, 0) END AS hold,
+             CASE WHEN agent <> '' THEN wrapup END AS wrapup,
+             (agent <> '' AND extract(epoch FROM coalesce(answered_at, left_at) - joined) <= %(sl)s) AS within_sl
+      FROM (  -- the call with its members' legs folded (legs started after the join, before the caller left the
+              -- queue); the agent's legs summed as intervals (exact, and cheaper than numeric seconds)
+        SELECT {bucket("c.queue_joined_at", interval)} AS bucket, c.queue, c.agent, c.queue_joined_at AS joined,
+               c.queue_left_at AS left_at, c.ended_at, coalesce(q.wrapup_time, 0) AS wrapup,
+               array_agg(DISTINCT l.extension) FILTER (WHERE l.extension IS NOT NULL) AS rung,
+               bool_or(l.extension = c.agent) AS agent_leg,
+               min(l.answered_at) FILTER (WHERE l.extension = c.agent) AS answered_at,
+               sum(coalesce(l.ended_at, now()) - l.answered_at)
+                 FILTER (WHERE l.extension = c.agent AND l.answered_at IS NOT NULL) AS connected,
+               sum(l.hold_seconds) FILTER (WHERE l.extension = c.agent)
+                 + coalesce(extract(epoch FROM sum(coalesce(l.ended_at, now()) - l.held_since)
+                                                 FILTER (WHERE l.extension = c.agent)), 0) AS hold
+        FROM {call} c
+        LEFT JOIN {leg} l ON l.call_id = c.id AND l.kind = 'extension' AND l.extension <> ''
+          AND l.uniqueid <> c.linkedid AND l.started_at >= c.queue_joined_at
+          AND l.started_at <= coalesce(c.queue_left_at, c.ended_at, 'infinity')
+        LEFT JOIN {queues} q ON q.number = c.queue
+        WHERE c.queue_joined_at >= %(start)s AND c.queue_joined_at < %(end)s AND c.queue <> '' {queue_cond}
+        GROUP BY c.id, q.id
+      ) g
     ),
-    la AS (  -- each member the queue rang for a call (its extension legs after the join)
-      SELECT l.call_id, l.extension, min(l.answered_at) AS answered_at,
-             sum(extract(epoch FROM coalesce(l.ended_at, now()) - l.answered_at))
-               FILTER (WHERE l.answered_at IS NOT NULL) AS connected,
-             sum(l.hold_seconds + coalesce(extract(epoch FROM coalesce(l.ended_at, now()) - l.held_since), 0))
-               AS hold
-      FROM qc JOIN {leg} l ON l.call_id = qc.id
-      WHERE l.kind = 'extension' AND l.extension <> '' AND l.uniqueid <> qc.linkedid
-        AND l.started_at >= qc.joined AND l.started_at <= coalesce(qc.left_at, qc.ended_at, 'infinity')
-      GROUP BY l.call_id, l.extension
+    co AS (  -- offers: a call and a member rung for it, counted per bucket, member and queue
+      SELECT bucket, queue, extension, count(*) AS offered
+      FROM (SELECT bucket, queue, unnest(members) AS extension FROM lc) m GROUP BY bucket, queue, extension
     ),
-    pairs AS (  -- plus the agent of a call whose agent leg is missing (a call rebuilt after a restart)
-      SELECT coalesce(la.call_id, qa.id) AS call_id, coalesce(la.extension, qa.agent) AS extension,
-             coalesce(la.answered_at, qa.left_at) AS answered_at,
-             CASE WHEN la.call_id IS NULL THEN extract(epoch FROM coalesce(qa.ended_at, now()) - qa.left_at)
-                  ELSE la.connected END AS connected,
-             coalesce(la.hold, 0) AS hold
-      FROM la FULL JOIN (SELECT id, agent, left_at, ended_at FROM qc WHERE agent <> '') qa
-        ON qa.id = la.call_id AND qa.agent = la.extension
+    ca AS (  -- answered calls: the agent's figures per bucket, agent and queue
+      SELECT bucket, queue, agent, count(*) AS answered, count(*) FILTER (WHERE within_sl) AS within_sl,
+             sum(talk) AS talk, sum(hold) AS hold, sum(wrapup) AS wrapup
+      FROM lc WHERE agent <> '' GROUP BY bucket, queue, agent
     ),
-    o AS (  -- one offer: a call and a member rung for it
-      SELECT p.call_id, qc.bucket, qc.queue, p.extension, (p.extension = qc.agent) AS answered,
-             CASE WHEN p.extension = qc.agent
-                  THEN greatest(coalesce(p.connected, 0) - coalesce(p.hold, 0), 0) END AS talk,
-             CASE WHEN p.extension = qc.agent THEN coalesce(p.hold, 0) END AS hold,
-             CASE WHEN p.extension = qc.agent THEN coalesce(q.wrapup_time, 0) END AS wrapup,
-             (p.extension = qc.agent
-              AND extract(epoch FROM coalesce(p.answered_at, qc.left_at) - qc.joined) <= %(sl)s) AS within_sl
-      FROM pairs p JOIN qc ON qc.id = p.call_id LEFT JOIN {queues} q ON q.number = qc.queue
+    cq AS (  -- per bucket, member and queue (every agent was offered the calls it answered)
+      SELECT co.bucket, co.extension, co.queue, co.offered, coalesce(ca.answered, 0) AS answered,
+             coalesce(ca.within_sl, 0) AS within_sl, ca.talk, ca.hold, ca.wrapup
+      FROM co LEFT JOIN ca ON ca.bucket = co.bucket AND ca.queue = co.queue AND ca.agent = co.extension
     ),
     cm AS (
-      SELECT bucket, extension, {queue_cols}, count(*) AS offered,
-             count(*) FILTER (WHERE answered) AS answered, count(*) FILTER (WHERE within_sl) AS within_sl,
-             sum(talk) AS talk, sum(hold) AS hold, sum(wrapup) AS wrapup
-      FROM o GROUP BY GROUPING SETS ({sets})
+      SELECT bucket, extension, {queue_cols}, sum(offered)::bigint AS offered, sum(answered)::bigint AS answered,
+             sum(within_sl)::bigint AS within_sl, sum(talk) AS talk, sum(hold) AS hold, sum(wrapup)::bigint AS wrapup
+      FROM cq GROUP BY GROUPING SETS ({sets})
     ){queue_cte},
     sl AS (  -- state history: the changes in the range and the state each agent was in at its start
       SELECT agent_id, extension, state, pause_reason, at, id FROM {log} WHERE at >= %(start)s AND at < %(end)s
