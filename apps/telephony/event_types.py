@@ -55,10 +55,14 @@ TRUNK = obj(["id", "name", "auth_type", "host"], id={"type": "integer"}, name={"
             auth_type={"type": "string", "enum": ["registration", "ip_auth"]}, host={"type": "string"},
             port={"type": "integer"}, transport={"type": "string"}, username={"type": "string"},
             codecs={"type": "array", "items": {"type": "string"}}, max_channels={"type": ["integer", "null"]},
-            outbound_caller_id={"type": "string"}, enabled={"type": "boolean"})
+            outbound_caller_id={"type": "string"}, enabled={"type": "boolean"},
+            qualify_frequency={"type": "integer", "description": "Seconds between OPTIONS pings; 0 = off."},
+            inbound_did={"type": ["integer", "null"], "description": "DID that calls to the contact user reach."},
+            inbound_destination={**DESTINATION, "type": ["object", "null"]})
 TRUNK_EXAMPLE = {"id": 2, "name": "carrier-a", "auth_type": "registration", "host": "sip.carrier.example",
                  "port": 5060, "transport": "udp", "username": "acme01", "codecs": ["ulaw"], "max_channels": 30,
-                 "outbound_caller_id": "+14155550100", "enabled": True}
+                 "outbound_caller_id": "+14155550100", "qualify_frequency": 0, "inbound_did": 5,
+                 "inbound_destination": None, "enabled": True}
 ROUTE = obj(["id", "name", "priority", "dial_patterns", "trunks"], id={"type": "integer"}, name={"type": "string"},
             priority={"type": "integer"}, dial_patterns={"type": "array", "items": {"type": "string"}},
             strip_digits={"type": "integer"}, prepend={"type": "string"}, is_emergency={"type": "boolean"},

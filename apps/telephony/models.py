@@ -127,6 +127,17 @@ class Trunk(TimeStamped):
     codecs = codec_field()
     max_channels = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for no limit.")
     outbound_caller_id = models.CharField(max_length=32, blank=True, validators=[DIAL_STRING])
+    # Off by default: many carriers (IP-authenticated ones above all) ignore or rate-limit OPTIONS,
+    # and an AOR whose qualify goes unanswered is Unavailable, so every call through it gets 503
+    # and failover always skips it. Turn it on for carriers known to answer OPTIONS.
+    qualify_frequency = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(86400)],
+        help_text="Seconds between SIP OPTIONS pings of the carrier (0 = off; on only for carriers that answer them).")
+    # Calls a registered carrier sends to the registration's contact user (``acme4155550100``, or
+    # ``acme4155550100;line=...``) rather than to a number: the trunk's DID, else this destination.
+    inbound_did = models.ForeignKey(Did, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    help_text="Calls to the trunk's contact user go to this DID's routing.")
+    inbound = DestinationRef("inbound", required=False, verbose_name="contact-user destination")
     enabled = models.BooleanField(default=True)
 
     class Meta:

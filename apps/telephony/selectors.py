@@ -85,6 +85,7 @@ DEST_HOLDERS = (
     (TimeCondition, "match", lambda o: f"time condition {o} (open)"),
     (TimeCondition, "no_match", lambda o: f"time condition {o} (closed)"),
     (Queue, "fallback", lambda o: f"queue {o} (fallback)"),
+    (Trunk, "inbound", lambda o: f"trunk {o} (contact-user calls)"),
 )
 DEST_TYPE_OF = {Extension: (DestType.EXTENSION, DestType.VOICEMAIL), Queue: (DestType.QUEUE,),
                 Ivr: (DestType.IVR,), TimeCondition: (DestType.TIME_CONDITION,)}

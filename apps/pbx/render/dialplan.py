@@ -188,6 +188,30 @@ def _crm_lookup(v: TenantView) -> str:
     return f"AGI({base}/crm-lookup?tenant={v.slug},${{CALLERID(num)}})"
 
 
+def _contact_user(out: Lines, v: TenantView, trunk: Row) -> None:
+    """Calls a registered carrier sends to the registration's contact user (``globex2125550199``),
+    or to that user with a ``;line=<id>`` user parameter (chan_pjsip keeps URI user options in
+    ${EXTEN}), instead of a number: to the trunk's DID (its routing, hooks and caller look-up
+    included), else to the trunk's contact-user destination. Without either they stay unrouted.
+
+    The user is a literal extension; the ``;line=`` form is a pattern in which every letter is a
+    one-character class, since N, X and Z (any case) are wildcards in Asterisk patterns."""
+    user = text.sip_user(trunk["username"]) if trunk["auth_type"] == "registration" else ""
+    if not user or not user.replace(".", "").isalnum() or not user.isascii():
+        return  # "-", "+" and "~" have meanings in extension names: such users are not routed
+    did = next((d for d in v.dids if d["id"] == trunk.get("inbound_did_id")), None)
+    if did is not None:
+        apps = [("", f"Goto({v.ctx('from-did')},{did['number']},1)")]
+    elif trunk.get("inbound_type"):
+        apps = [("", f"NoOp({v.slug}: contact user of trunk {text.label(trunk['name'])})")]
+        apps += [("", app) for app in v.destination(trunk, "inbound")]
+    else:
+        return
+    out.exten(user, apps)
+    literal = "".join(f"[{c}]" if c.isalpha() or c == "." else c for c in f"{user};line=")
+    out.exten("_" + literal.replace(";", "\\;") + ".", apps)
+
+
 def _inbound(out: Lines, v: TenantView) -> None:
     did_ctx = v.ctx("from-did")
     rules = _normalise(v.info.default_region)
@@ -195,6 +219,7 @@ def _inbound(out: Lines, v: TenantView) -> None:
         out.append(f"[{v.ctx('from-trunk', trunk['id'])}]")
         out.append(f"; inbound calls of trunk {text.label(trunk['name'])}: numbers become E.164 "
                    f"(region {text.label(v.info.default_region)})")
+        _contact_user(out, v, trunk)
         for pattern, number in rules:
             out.exten(pattern, [("", f"Goto({did_ctx},{number},1)")])
         out.append("")

@@ -94,6 +94,13 @@ def _phones(out: list[str], v: TenantView) -> None:
                 f"[{name}](tl-aor)", f"max_contacts = {int(ext['max_contacts'] or 1)}", ""]
 
 
+def _qualify(trunk: Row) -> list[str]:
+    """The trunk's own qualify setting (Trunk.qualify_frequency): 0 keeps the AOR unqualified, so a
+    carrier that ignores OPTIONS is never marked Unavailable (which would 503 every call)."""
+    seconds = min(int(trunk.get("qualify_frequency") or 0), 86400)
+    return [f"qualify_frequency = {seconds}"]
+
+
 def _trunk(out: list[str], v: TenantView, trunk: Row) -> None:
     name = f"{v.slug}-trunk-{trunk['id']}"
     host = text.host(trunk["host"])
@@ -110,7 +117,7 @@ def _trunk(out: list[str], v: TenantView, trunk: Row) -> None:
                 "expiration = 3600", "line = yes", f"endpoint = {name}", ""]
     if user and trunk["secret"]:
         out += [f"[{name}](tl-auth)", f"username = {user}", f"password = {text.secret(trunk['secret'])}", ""]
-    out += [f"[{name}]", "type = aor", f"contact = sip:{host}:{port}{uri_transport}", "qualify_frequency = 60", ""]
+    out += [f"[{name}]", "type = aor", f"contact = sip:{host}:{port}{uri_transport}", *_qualify(trunk), ""]
     codecs = _codecs(trunk["codecs"])
     out += [f"[{name}](tl-trunk)", f"transport = {transport}", f"context = {v.ctx('from-trunk', trunk['id'])}",
             f"allow = {codecs}", f"aors = {name}"]

@@ -137,11 +137,15 @@ class TrunkSerializer(serializers.ModelSerializer):
                                    style={"input_type": "password"}, help_text="Write-only.")
     codecs = CodecsField(required=False)
     has_secret = serializers.SerializerMethodField()
+    inbound_destination = DestinationField(
+        source="inbound", required=False, allow_null=True,
+        help_text="Where calls sent to the registration's contact user go when there is no `inbound_did`.")
 
     class Meta:
         model = Trunk
         fields = ("id", "name", "auth_type", "host", "port", "transport", "username", "secret", "has_secret",
-                  "codecs", "max_channels", "outbound_caller_id", "enabled", "created_at", "updated_at")
+                  "codecs", "max_channels", "outbound_caller_id", "qualify_frequency", "inbound_did",
+                  "inbound_destination", "enabled", "created_at", "updated_at")
         read_only_fields = ("created_at", "updated_at")
         extra_kwargs = {"name": NO_UNIQUE}
 

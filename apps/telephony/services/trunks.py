@@ -4,20 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 from apps.audit.services import snapshot
-from apps.telephony.models import OutboundRoute, OutboundRouteTrunk, Trunk
+from apps.telephony.models import Did, OutboundRoute, OutboundRouteTrunk, Trunk
 from apps.telephony.services.common import (
-    advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, resolve_ids, save,
-    tenant_service, unique_name,
+    advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, resolve_ids, resolve_one,
+    save, tenant_service, unique_name,
 )
 from apps.telephony.validators import (
-    validate_codecs, validate_dial_pattern, validate_host, validate_sip_user, validate_text,
+    validate_codecs, validate_destination, validate_dial_pattern, validate_host, validate_sip_user, validate_text,
 )
 from thirdlane.api.errors import DomainError, Invalid
 
 TRUNK_PREFIX = "config.trunk"
 ROUTE_PREFIX = "config.outbound_route"
 TRUNK_FIELDS = {"auth_type", "host", "port", "transport", "username", "secret", "codecs", "max_channels",
-                "outbound_caller_id", "enabled"}
+                "outbound_caller_id", "enabled", "qualify_frequency", "inbound_did", "inbound"}
 ROUTE_FIELDS = {"priority", "dial_patterns", "strip_digits", "prepend", "is_emergency", "emergency_numbers",
                 "trunks", "enabled"}
 
@@ -26,11 +26,18 @@ def trunk_payload(trunk: Trunk) -> dict[str, Any]:
     return {"id": trunk.pk, "name": trunk.name, "auth_type": trunk.auth_type, "host": trunk.host, "port": trunk.port,
             "transport": trunk.transport, "username": trunk.username, "codecs": list(trunk.codecs),
             "max_channels": trunk.max_channels, "outbound_caller_id": trunk.outbound_caller_id,
+            "qualify_frequency": trunk.qualify_frequency, "inbound_did": trunk.inbound_did_id,
+            "inbound_destination": trunk.inbound.as_dict() if trunk.inbound.is_set else None,
             "enabled": trunk.enabled}
 
 
-def _apply_trunk(trunk: Trunk, fields: dict[str, Any]) -> None:
+def _apply_trunk(trunk: Trunk, fields: dict[str, Any], tenant) -> None:
     for name, value in fields.items():
+        if name == "inbound":
+            trunk.inbound = validate_destination(tenant, value, field="inbound_destination", required=False)
+            continue
+        if name == "inbound_did":
+            value = resolve_one(Did, value, field="inbound_did", required=False)
         if name == "codecs":
             value = validate_codecs(value)
         if name == "secret" and not value:
@@ -57,7 +64,7 @@ def trunk_create(*, actor, tenant, name: str, **fields: Any) -> Trunk:
     check_limit(tenant, current=Trunk.objects.count(), adding=1, limit=tenant.max_trunks, noun="trunks", field="name")
     unique_name(Trunk, name)
     trunk = Trunk(name=name)
-    _apply_trunk(trunk, fields)
+    _apply_trunk(trunk, fields, tenant)
     clean(trunk)
     save(trunk, field="name")
     record_created(actor=actor, tenant=tenant, instance=trunk, prefix=TRUNK_PREFIX, payload=trunk_payload(trunk))
@@ -70,7 +77,7 @@ def trunk_update(*, actor, tenant, instance: Trunk, **fields: Any) -> Trunk:
     before = snapshot(instance)
     if "name" in fields:
         unique_name(Trunk, fields["name"], instance)
-    _apply_trunk(instance, fields)
+    _apply_trunk(instance, fields, tenant)
     clean(instance)
     save(instance, field="name")
     record_updated(actor=actor, tenant=tenant, instance=instance, before=before, prefix=TRUNK_PREFIX,

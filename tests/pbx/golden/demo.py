@@ -85,7 +85,8 @@ def build_acme(actor, tenant) -> dict:
                    description="Main number")
     primary = tel.trunk_create(actor=actor, tenant=tenant, name="carrier-a", auth_type="registration",
                                host="sip.carrier-a.example", username="acme4155550100", secret="Trunk-A-Secret-77q",
-                               codecs=["ulaw", "alaw"], max_channels=10, outbound_caller_id="+14155550100")
+                               codecs=["ulaw", "alaw"], max_channels=10, outbound_caller_id="+14155550100",
+                               qualify_frequency=60, inbound={"type": "ivr", "id": ivr.pk})
     backup = tel.trunk_create(actor=actor, tenant=tenant, name="carrier-b", auth_type="ip_auth",
                               host="203.0.113.10", port=5080, transport="tcp", codecs=["ulaw"])
     tel.outbound_route_create(actor=actor, tenant=tenant, name="Local", priority=10,
@@ -102,9 +103,10 @@ def build_globex(actor, tenant) -> dict:
         restart_ids(tenant)
     one = ext(actor, tenant, "1001", "Gina Globex", email="gina@globex.example")
     two = ext(actor, tenant, "1002", "Hank Globex", forward_always="+14155550123")
-    tel.did_create(actor=actor, tenant=tenant, number="+12125550199", dest={"type": "extension", "id": one.pk})
+    did = tel.did_create(actor=actor, tenant=tenant, number="+12125550199", dest={"type": "extension", "id": one.pk})
     trunk = tel.trunk_create(actor=actor, tenant=tenant, name="carrier-a", auth_type="registration",
-                             host="sip.carrier-a.example", username="globex2125550199", secret="Trunk-G-Secret-88w")
+                             host="sip.carrier-a.example", username="globex2125550199", secret="Trunk-G-Secret-88w",
+                             inbound_did=did.pk)
     tel.outbound_route_create(actor=actor, tenant=tenant, name="All calls", priority=100,
                               dial_patterns=["_NXXNXXXXXX", "_1NXXNXXXXXX"], trunks=[trunk.pk])
     return {"one": one, "two": two, "trunk": trunk}
