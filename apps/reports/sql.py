@@ -33,6 +33,31 @@ def bucket_end(start: str, interval: str) -> str:
     return f"((({start}) AT TIME ZONE %(tz)s + interval '1 {unit}') AT TIME ZONE %(tz)s)"
 
 
+def series_start(lo: str, interval: str) -> str:
+    """The first ``b_start`` of ``series(lo, ...)``: the bucket ``lo`` is in."""
+    unit = _unit(interval)
+    if unit == "hour":
+        return bucket(lo, unit)
+    return f"({bucket(lo, unit)} AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s"
+
+
+def series_next(first: str, interval: str) -> str:
+    """The value ``series`` steps to after ``first`` (a ``series_start``), in its own terms."""
+    unit = _unit(interval)
+    if unit == "hour":
+        return f"({first} + interval '1 hour')"
+    return f"({first} AT TIME ZONE %(tz)s + interval '1 {unit}')"
+
+
+def series_last(hi: str, interval: str) -> str:
+    """The bound ``series(..., hi, ...)`` stops at, in its own terms: it has a second bucket when
+    ``series_next(first) <= series_last(hi)``."""
+    unit = _unit(interval)
+    if unit == "hour":
+        return f"(({hi}) - interval '1 microsecond')"
+    return f"((({hi}) - interval '1 microsecond') AT TIME ZONE %(tz)s)"
+
+
 def series(lo: str, hi: str, interval: str) -> str:
     """A row source ``(b_start)`` of the buckets that [lo, hi) touches (hi > lo)."""
     unit = _unit(interval)
@@ -123,25 +148,39 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
              sum(within_sl)::bigint AS within_sl, sum(talk) AS talk, sum(hold) AS hold, sum(wrapup)::bigint AS wrapup
       FROM cq GROUP BY GROUPING SETS ({sets})
     ){queue_cte},
+    ag(agent_id) AS (  -- every agent with a history: a loose scan of the (agent_id, at) index, one probe each
+      (SELECT agent_id FROM {log} ORDER BY agent_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT l.agent_id FROM {log} l WHERE l.agent_id > ag.agent_id ORDER BY l.agent_id LIMIT 1)
+      FROM ag WHERE ag.agent_id IS NOT NULL
+    ),
     sl AS (  -- state history: the changes in the range and the state each agent was in at its start
       SELECT agent_id, extension, state, pause_reason, at, id FROM {log} WHERE at >= %(start)s AND at < %(end)s
       UNION ALL
-      (SELECT DISTINCT ON (agent_id) agent_id, extension, state, pause_reason, at, id FROM {log}
-       WHERE at < %(start)s ORDER BY agent_id, at DESC, id DESC)
+      SELECT p.* FROM ag CROSS JOIN LATERAL (
+        SELECT l.agent_id, l.extension, l.state, l.pause_reason, l.at, l.id FROM {log} l
+        WHERE l.agent_id = ag.agent_id AND l.at < %(start)s ORDER BY l.at DESC, l.id DESC LIMIT 1) p
     ),
-    iv AS (  -- each state held from one change to the agent's next, cut to the range (and to now)
-      SELECT extension, state, pause_reason, greatest(at, %(start)s) AS s,
-             least(coalesce(lead(at) OVER (PARTITION BY agent_id ORDER BY at, id), now()), now(), %(end)s) AS e
-      FROM sl
+    iv AS (  -- each state held from one change to the agent's next, cut to the range (and to now), and the
+             -- bucket it starts in
+      SELECT extension, state, pause_reason, s, e, {series_start("s", interval)} AS b_start
+      FROM (SELECT extension, state, pause_reason, greatest(at, %(start)s) AS s,
+                   least(coalesce(lead(at) OVER (PARTITION BY agent_id ORDER BY at, id), now()), now(), %(end)s) AS e
+            FROM sl) w
+      WHERE state <> 'logged_out' AND extension <> '' AND e > s
     ),
-    st AS (
-      SELECT b.b_start AS bucket, iv.extension, iv.state, iv.pause_reason,
-             extract(epoch FROM least(iv.e, {bucket_end("b.b_start", interval)}) - greatest(iv.s, b.b_start)) AS secs
+    st AS (  -- cut at the bucket edges: most states start and end in one bucket, the others get a series
+      SELECT b_start AS bucket, extension, state, pause_reason,
+             least(e, {bucket_end("b_start", interval)}) - greatest(s, b_start) AS held
+      FROM iv WHERE {series_next("b_start", interval)} > {series_last("e", interval)}
+      UNION ALL
+      SELECT b.b_start, iv.extension, iv.state, iv.pause_reason,
+             least(iv.e, {bucket_end("b.b_start", interval)}) - greatest(iv.s, b.b_start)
       FROM iv CROSS JOIN LATERAL {series("iv.s", "iv.e", interval)} b
-      WHERE iv.state <> 'logged_out' AND iv.extension <> '' AND iv.e > iv.s
+      WHERE {series_next("iv.b_start", interval)} <= {series_last("iv.e", interval)}
     ),
-    sr AS (
-      SELECT bucket, extension, state, pause_reason, sum(secs) AS secs FROM st GROUP BY 1, 2, 3, 4
+    sr AS (  -- seconds summed as intervals (exact), turned into seconds once per group
+      SELECT bucket, extension, state, pause_reason, extract(epoch FROM sum(held)) AS secs FROM st GROUP BY 1, 2, 3, 4
     ),
     sa AS (  -- logged-in time includes paused time; pauses by reason ('' = no reason given)
       SELECT bucket, extension, sum(secs) AS logged_in,
