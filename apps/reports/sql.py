@@ -248,9 +248,11 @@ def call_counters(schema: str, interval: str, *, tenant_param: str | None = None
     lv AS (  -- ends before starts at the same instant: a call that ends as another starts is not overlap
       SELECT at, sum(d) OVER (ORDER BY at, d ROWS UNBOUNDED PRECEDING) AS level FROM ev
     ),
-    peak AS (
-      SELECT {bucket("at", interval)} AS bucket, max(level) AS peak FROM lv
-      WHERE at >= %(start)s AND at < %(end)s GROUP BY 1
+    peak AS (  -- levels outside the range fall in the NULL group, never joined (no filter: the planner
+               -- then sees every level and hashes the few buckets instead of sorting the levels again)
+      SELECT CASE WHEN at >= %(start)s AND at < %(end)s THEN {bucket("at", interval)} END AS bucket,
+             max(level) AS peak
+      FROM lv GROUP BY 1
     ),
     b AS ({series("%(start)s::timestamptz", "%(end)s::timestamptz", interval)})
     SELECT {tenant_col}'total' AS dimension, b.b_start AS bucket, {bucket_end("b.b_start", interval)} AS bucket_end,
