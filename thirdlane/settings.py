@@ -243,6 +243,9 @@ SPECTACULAR_SETTINGS = {
         "SmsDirectionEnum": "apps.sms.models.SmsMessage.Direction",
         "SmsStatusEnum": "apps.sms.models.SmsMessage.Status",
         "SmsReceiptStatusEnum": [("sent", "sent"), ("delivered", "delivered"), ("failed", "failed")],
+        # Call records' status, and the status of jobs (call control, export runs: the same set).
+        "CallStatusEnum": "apps.calls.models.Call.Status",
+        "JobStatusEnum": "apps.exports.models.ExportRun.Status",
     },
     "SERVERS": [],
 }

@@ -74,7 +74,7 @@ class PlatformCdrViewSet(ApiViewSet):
         raise exceptions.PermissionDenied("Platform CDRs are for system and reseller credentials; a tenant's are "
                                           "at /api/cdrs/<tenant>/.", code="permission_denied")
 
-    @extend_schema(parameters=[
+    @extend_schema(operation_id="platform_cdrs_list", parameters=[
         OpenApiParameter("tenant", str, description="Only this tenant (slug)."),
         OpenApiParameter("started_after", OpenApiTypes.DATETIME, description="ISO 8601 date-time, inclusive."),
         OpenApiParameter("started_before", OpenApiTypes.DATETIME, description="ISO 8601 date-time, exclusive."),

@@ -51,13 +51,13 @@ class TransferSerializer(ChannelSerializer):
     destination = serializers.CharField(max_length=32, help_text="Extension, queue, IVR or external number.")
 
 
-class QueueMemberSerializer(serializers.Serializer):
+class CallQueueMemberSerializer(serializers.Serializer):
     extension = serializers.CharField(max_length=8, help_text="The member's extension (or an agent's).")
     queue = serializers.CharField(max_length=8, required=False, allow_blank=True, default="",
                                   help_text="Queue number; empty: every queue the extension is in.")
 
 
-class QueuePauseSerializer(QueueMemberSerializer):
+class QueuePauseSerializer(CallQueueMemberSerializer):
     reason = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
     def validate_reason(self, value: str) -> str:
@@ -160,11 +160,11 @@ class CallControlViewSet(TenantScopedViewSet):
         """Pause a member (an extension, or an agent's extension) in one queue or in all of its queues."""
         return self._request(A.QUEUE_PAUSE, QueuePauseSerializer)
 
-    @extend_schema(request=QueueMemberSerializer, responses=ACCEPTED)
+    @extend_schema(request=CallQueueMemberSerializer, responses=ACCEPTED)
     @action(detail=False, methods=["post"], url_path="queue-unpause")
     def queue_unpause(self, request, tenant=None):
         """Resume a paused member."""
-        return self._request(A.QUEUE_UNPAUSE, QueueMemberSerializer)
+        return self._request(A.QUEUE_UNPAUSE, CallQueueMemberSerializer)
 
     @extend_schema(request=None, responses={409: OpenApiResponse(description="not_supported_by_dialplan")})
     @action(detail=False, methods=["post"])

@@ -55,7 +55,7 @@ class PlatformCallViewSet(ApiViewSet):
     serializer_class = s.PlatformCallSerializer
     filter_backends: list = []
 
-    @extend_schema(parameters=[
+    @extend_schema(operation_id="platform_calls_list", parameters=[
         OpenApiParameter("tenant", str, description="Only this tenant (slug)."),
         OpenApiParameter("started_after", OpenApiTypes.DATETIME, description="ISO 8601 date-time, inclusive."),
         OpenApiParameter("started_before", OpenApiTypes.DATETIME, description="ISO 8601 date-time, exclusive."),
