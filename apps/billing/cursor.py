@@ -17,12 +17,16 @@ def make(tenant_id: int, last_id: int) -> str:
     return signing.dumps([tenant_id, last_id], salt=SALT)
 
 
-def read(token: str, tenant_id: int) -> int:
+def _load(token: str, salt: str):
     try:
-        owner, last_id = signing.loads(token, salt=SALT)
+        return signing.loads(token, salt=salt)
     except (signing.BadSignature, ValueError, TypeError):
         raise DomainError("The cursor is not valid (it is the X-Next-Cursor of an earlier pull).",
                           code="invalid_cursor", field="after") from None
+
+
+def read(token: str, tenant_id: int) -> int:
+    owner, last_id = _load(token, SALT)
     if owner != tenant_id or not isinstance(last_id, int):
         raise DomainError("The cursor belongs to another tenant.", code="invalid_cursor", field="after")
     return last_id
@@ -37,11 +41,7 @@ def make_map(owner: str, positions: dict[int, int]) -> str:
 
 
 def read_map(token: str, owner: str) -> dict[int, int]:
-    try:
-        found, positions = signing.loads(token, salt=PLATFORM_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        raise DomainError("The cursor is not valid (it is the X-Next-Cursor of an earlier pull).",
-                          code="invalid_cursor", field="after") from None
+    found, positions = _load(token, PLATFORM_SALT)
     if found != owner or not isinstance(positions, dict):
         raise DomainError("The cursor belongs to another scope.", code="invalid_cursor", field="after")
     try:

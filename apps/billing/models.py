@@ -13,21 +13,13 @@ from __future__ import annotations
 
 from django.db import models
 
+from apps.calls.models import Call
+
 
 class Cdr(models.Model):
-    class Direction(models.TextChoices):
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
-        INTERNAL = "internal", "Internal"
-        INTER_SITE = "inter_site", "Inter-site"
-
-    class Disposition(models.TextChoices):
-        ANSWERED = "answered", "Answered"
-        NO_ANSWER = "no_answer", "No answer"
-        BUSY = "busy", "Busy"
-        FAILED = "failed", "Failed"
-        ABANDONED = "abandoned", "Abandoned"
-        VOICEMAIL = "voicemail", "Voicemail"
+    # The call record's choices: a CDR's direction and disposition mean the same things.
+    Direction = Call.Direction
+    Disposition = Call.Disposition
 
     id = models.BigAutoField(primary_key=True)
     server_id = models.BigIntegerField(help_text="The PBX server (public pbx_server.id).")

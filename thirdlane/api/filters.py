@@ -184,3 +184,25 @@ class StrictOrderingFilter(OrderingFilter):
                 parameter["description"] = (f"Order by {', '.join(sorted(fields))}: comma-separated, "
                                             f"'-' for descending.")
         return parameters
+
+
+class QueryParamsForm(forms.Form):
+    """Query parameters of a view that reads many schemas (no FilterSet): declare the fields,
+    call ``parse``. Unknown parameters are 400 ``unknown_filter``; bad values and date-times that
+    PostgreSQL could not take are 400 ``invalid_filter`` naming each parameter."""
+
+    extra_params: frozenset[str] = frozenset({"limit", "offset"})
+
+    @classmethod
+    def parse(cls, query_params) -> dict:
+        """The cleaned parameters that were given."""
+        reject_unknown_params(query_params, {*cls.base_fields, *cls.extra_params})
+        form = cls(query_params)
+        errors = {} if form.is_valid() else {
+            name: [{"code": "invalid_filter", "message": m} for m in messages] for name, messages in form.errors.items()}
+        errors = errors or utc_datetimes(form.cleaned_data)
+        if errors:
+            raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
+                              errors=errors)
+        return {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+

@@ -20,7 +20,7 @@ from apps.billing.models import Cdr
 from apps.tenants.crossschema import run_over_schemas, table
 from apps.tenants.models import Tenant
 from thirdlane.api.errors import DomainError
-from thirdlane.api.filters import reject_unknown_params, utc_datetimes
+from thirdlane.api.filters import QueryParamsForm
 from thirdlane.api.pagination import PageAlreadyCounted
 from thirdlane.api.viewsets import ApiViewSet
 
@@ -33,25 +33,13 @@ class PlatformCdrSerializer(CdrSerializer):
         read_only_fields = fields
 
 
-class PlatformCdrParams(forms.Form):
+class PlatformCdrParams(QueryParamsForm):
     tenant = forms.CharField(required=False, max_length=40)
     started_after = IsoDateTimeField(required=False)
     started_before = IsoDateTimeField(required=False)
     direction = forms.ChoiceField(required=False, choices=[("", "")] + Cdr.Direction.choices)
     disposition = forms.ChoiceField(required=False, choices=[("", "")] + Cdr.Disposition.choices)
     after = forms.CharField(required=False, max_length=20000)
-
-    @classmethod
-    def parse(cls, query_params) -> dict:
-        reject_unknown_params(query_params, {*cls.base_fields, "limit", "offset"})
-        form = cls(query_params)
-        errors = {} if form.is_valid() else {
-            name: [{"code": "invalid_filter", "message": m} for m in messages] for name, messages in form.errors.items()}
-        errors = errors or utc_datetimes(form.cleaned_data)
-        if errors:
-            raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
-                              errors=errors)
-        return {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
 
 
 _COLUMNS = [name for name, _ in streaming.COLUMNS]

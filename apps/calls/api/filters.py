@@ -2,8 +2,7 @@ from django import forms
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
-from thirdlane.api.errors import DomainError
-from thirdlane.api.filters import reject_unknown_params, utc_datetimes
+from thirdlane.api.filters import QueryParamsForm
 
 from apps.calls.models import Call
 
@@ -28,7 +27,7 @@ class CallFilter(filters.FilterSet):
         return queryset.filter(Q(caller_number=value) | Q(callee_number=value))
 
 
-class RollupParams(forms.Form):
+class RollupParams(QueryParamsForm):
     """The platform roll-up's query parameters (it reads many schemas, so no FilterSet)."""
 
     tenant = forms.CharField(required=False, max_length=40)
@@ -36,16 +35,3 @@ class RollupParams(forms.Form):
     started_before = IsoDateTimeField(required=False)
     direction = forms.ChoiceField(required=False, choices=[("", "")] + Call.Direction.choices)
     disposition = forms.ChoiceField(required=False, choices=[("", "")] + Call.Disposition.choices)
-
-    @classmethod
-    def parse(cls, query_params) -> dict:
-        """The cleaned parameters, or 400 ``invalid_filter`` naming each bad one."""
-        reject_unknown_params(query_params, {*cls.base_fields, "limit", "offset"})
-        form = cls(query_params)
-        errors = {} if form.is_valid() else {
-            name: [{"code": "invalid_filter", "message": m} for m in messages] for name, messages in form.errors.items()}
-        errors = errors or utc_datetimes(form.cleaned_data)
-        if errors:
-            raise DomainError("Invalid filter value(s): " + ", ".join(sorted(errors)) + ".", code="invalid_filter",
-                              errors=errors)
-        return {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
