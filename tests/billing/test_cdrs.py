@@ -206,3 +206,22 @@ def test_csv_streaming_holds_memory_flat(api, billing, world):
     large = peak_while_streaming(100_000)
     # 20x the rows, about the same memory: one COPY chunk at a time, never the whole result.
     assert large < 2 * small + 256 * 1024, (small, large)
+
+
+def test_a_recorded_asterisk_call_fed_through_the_listener_makes_its_cdr(world, system_actor):
+    """The real path: Asterisk 22's events of an internal call (tests/calls replays them too)."""
+    from apps.calls.ingest import Ingestor
+    from tests.calls.conftest import recorded_events, setup_pbx
+
+    pbx = setup_pbx(world, system_actor)
+    for _ in range(2):  # a second listener replaying the same events writes nothing twice
+        ingestor = Ingestor(pbx["server"])
+        for message in recorded_events("sip-call"):
+            ingestor.feed(message)
+        assert ingestor.flush()
+    with tenant_context(world.acme):
+        [cdr] = Cdr.objects.all()
+    assert (cdr.direction, cdr.source, cdr.destination, cdr.extension, cdr.disposition, cdr.trunk) == \
+        ("internal", "1001", "1002", "1001", "answered", "")
+    assert cdr.linkedid == "1795750932.48" and cdr.leg == "" and cdr.hangup_cause == 16
+    assert cdr.billsec <= cdr.duration and cdr.answered_at is not None
