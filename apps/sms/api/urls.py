@@ -1,9 +1,11 @@
 from django.urls import re_path
 
 from apps.sms.api import schema  # noqa: F401  (the SMS rules and links in the OpenAPI document)
+from apps.sms.api.providers import SmsProviderViewSet
 from apps.sms.api.views import SmsAdapterViewSet, SmsInboundViewSet, SmsMessageViewSet, SmsSettingsViewSet
-from thirdlane.api.routers import tenant_prefix, tenant_router
+from thirdlane.api.routers import platform_router, tenant_prefix, tenant_router
 
+platform_router.register("sms-providers", SmsProviderViewSet, basename="sms-provider")
 tenant_router.register(tenant_prefix("sms") + "/messages", SmsMessageViewSet, basename="sms-messages")
 
 urlpatterns = [

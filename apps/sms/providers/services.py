@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.audit.models import AuditEntry
 from apps.audit.services import snapshot
 from apps.sms.providers.models import SmsProvider
+from apps.webhooks import targets
 from apps.webhooks.signing import new_secret, valid_secret
 from thirdlane.api.errors import DomainError
 from thirdlane.services import check_fields, clean, delete, record_change, save
@@ -49,7 +50,15 @@ def _owner_kwargs(provider: SmsProvider) -> dict:
     return {"tenant": provider.tenant} if provider.tenant_id else {"reseller_id": provider.reseller_id}
 
 
-def _check_secret(fields: dict) -> None:
+def _check_fields(fields: dict) -> None:
+    """The adapter's URL obeys the webhook targets' rules (no loopback, private, link-local or
+    metadata address unless WEBHOOK_ALLOW_PRIVATE_TARGETS; every POST checks again); a secret of
+    the caller's own is a real ``whsec_`` secret."""
+    if fields.get("url"):
+        try:
+            targets.check_url_statically(fields["url"])
+        except targets.TargetRefused as exc:
+            raise DomainError(str(exc), code="webhook_target_refused", field="url") from exc
     if "secret" in fields and not valid_secret(fields["secret"] or ""):
         raise DomainError("A secret is whsec_ and the base64 of 24-64 random bytes.", code="weak_secret",
                           field="secret")
@@ -59,7 +68,7 @@ def _check_secret(fields: dict) -> None:
 def provider_create(*, actor, **fields: Any) -> SmsProvider:
     """A new provider; ``provider.secret`` and ``provider.key`` (only now) are what the adapter needs."""
     check_fields(fields, FIELDS)
-    _check_secret(fields)
+    _check_fields(fields)
     fields.setdefault("secret", new_secret())
     provider = SmsProvider(**fields, created_by=str(getattr(actor, "label", "") or "")[:150])
     key = _set_key(provider)
@@ -73,7 +82,7 @@ def provider_create(*, actor, **fields: Any) -> SmsProvider:
 @transaction.atomic
 def provider_update(*, actor, instance: SmsProvider, **fields: Any) -> SmsProvider:
     check_fields(fields, FIELDS - {"tenant", "reseller"})
-    _check_secret(fields)
+    _check_fields(fields)
     provider = SmsProvider.objects.select_for_update().get(pk=instance.pk)
     before = snapshot(provider)
     for name, value in fields.items():
