@@ -91,6 +91,7 @@ TENANT_APPS = [
     "apps.sms",
     "apps.reports",
     "apps.billing",
+    "apps.hooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 

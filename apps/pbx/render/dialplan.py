@@ -22,6 +22,7 @@ same organization (tests/pbx/test_config_render.py parses the output to check bo
 from __future__ import annotations
 
 from apps.pbx.render import names, text
+from apps.pbx.render import hooks
 from apps.pbx.render.view import Row, TenantView
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -82,6 +83,7 @@ def _tenant(out: Lines, v: TenantView) -> None:
         _ivr(out, v, ivr)
     for tc in v.time_conditions:
         _time_condition(out, v, tc)
+    hooks.render(out, v)  # integrators' custom dialplan and routing hook (apps.hooks)
 
 
 # --- internal numbers ----------------------------------------------------------------------------
@@ -227,6 +229,7 @@ def _inbound(out: Lines, v: TenantView) -> None:
     lookup = _crm_lookup(v)
     for did in v.dids:
         apps = [("", f"NoOp({v.slug}: DID {did['number']})")]
+        apps += hooks.did_apps(v)
         if lookup:
             apps.append(("", lookup))
         prefix = text.callerid_name(did["caller_id_prefix"], 20)
@@ -290,6 +293,7 @@ def _route_apps(v: TenantView, route: Row, trunks: list[Row]) -> list[tuple[str,
     number = f"{prepend}${{EXTEN:{strip}}}" if strip else f"{prepend}${{EXTEN}}"
     apps: list[tuple[str, str]] = [
         ("", f"NoOp({v.slug}: route {text.label(route['name'])} to ${{EXTEN}})"),
+        *hooks.route_apps(v),
         ("", f"Set(TL_NUM={number})"),
         ("", '''ExecIf($["${TL_OUTCID}" != ""]?Set(CALLERID(num)=${TL_OUTCID}))'''),
         ("", f'''ExecIf($["${{TL_REC_OUT}}" = "always"]?MixMonitor({v.slug}/${{UNIQUEID}}.wav,b))'''),

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from django.db import connection
 
+from apps.hooks import models as hooks_models
 from apps.telephony import models as tm
 
 # Tables the renderers read, in load order. created_at/updated_at are never needed.
@@ -33,6 +34,8 @@ TABLES: tuple[tuple[str, type], ...] = (
     ("weekly_ranges", tm.WeeklyRange),
     ("holidays", tm.HolidayRange),
     ("time_conditions", tm.TimeCondition),
+    ("custom_dialplans", hooks_models.CustomDialplan),  # integrator hooks (apps.hooks)
+    ("routing_hooks", hooks_models.RoutingHook),
 )
 SKIP_FIELDS = {"created_at", "updated_at"}
 DEFAULT_CHUNK = 250  # schemas per statement: keeps statements a sane size at thousands of tenants
