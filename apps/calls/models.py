@@ -106,6 +106,9 @@ class CallLeg(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
         constraints = [models.UniqueConstraint(fields=["call", "uniqueid"], name="call_leg_uniqueid")]
+        # Agent statistics (apps.reports) read the members' legs of a range's queue calls by their start.
+        indexes = [models.Index(fields=["started_at"], condition=models.Q(kind="extension") & ~models.Q(extension=""),
+                                name="call_leg_member_started_at")]
 
     def __str__(self) -> str:
         return self.channel

@@ -122,6 +122,8 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
                                                  FILTER (WHERE l.extension = c.agent)), 0) AS hold
         FROM {call} c
         LEFT JOIN {leg} l ON l.call_id = c.id AND l.kind = 'extension' AND l.extension <> ''
+          -- started_at >= start follows from the join after start: it lets the legs be read by their start
+          AND l.started_at >= %(start)s
           AND l.uniqueid <> c.linkedid AND l.started_at >= c.queue_joined_at
           AND l.started_at <= coalesce(c.queue_left_at, c.ended_at, 'infinity')
         LEFT JOIN {queues} q ON q.number = c.queue
