@@ -32,7 +32,7 @@ from apps.sms.selectors import provider_for, settings_of
 from apps.telephony.models import Did
 from thirdlane.api.errors import Conflict, DomainError
 from thirdlane.ratelimit import limiter
-from thirdlane.services import check_fields, clean, record_change
+from thirdlane.services import check_fields, clean, delete, record_change
 
 logger = logging.getLogger(__name__)
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -40,6 +40,7 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT
 START_WORDS = {"START", "UNSTOP", "SUBSCRIBE", "OPTIN"}
 SEND_FIELDS = {"from", "to", "text"}
 SETTINGS_FIELDS = {"max_segments", "rate_per_minute"}
+OPT_OUT_FIELDS = {"did", "remote"}
 S = SmsMessage.Status
 
 
@@ -68,12 +69,12 @@ def sms_settings_update(*, actor, tenant, instance: SmsSettings | None = None, *
 
 # --- sending ---------------------------------------------------------------------------------------
 
-def _sms_did(number: str) -> Did:
+def _sms_did(number: str, field: str = "from") -> Did:
     did = Did.objects.filter(number=number, enabled=True).first()
     if did is None:
-        raise DomainError(f"{number} is not one of this tenant's DIDs.", code="reference_not_found", field="from")
+        raise DomainError(f"{number} is not one of this tenant's DIDs.", code="reference_not_found", field=field)
     if not did.sms_enabled:
-        raise DomainError(f"{number} is not enabled for SMS.", code="did_not_sms_capable", field="from")
+        raise DomainError(f"{number} is not enabled for SMS.", code="did_not_sms_capable", field=field)
     return did
 
 
@@ -177,6 +178,27 @@ def _opt_out(message: SmsMessage) -> None:
         SmsOptOut.objects.get_or_create(did=message.did, remote=message.remote, defaults={"keyword": word})
     elif word in START_WORDS:
         SmsOptOut.objects.filter(did=message.did, remote=message.remote).delete()
+
+
+@transaction.atomic
+def opt_out_create(*, actor, tenant, **fields: Any) -> SmsOptOut:
+    """Opt ``remote`` out of messages from the tenant's SMS-capable ``did``, as its STOP would
+    (keyword ``API``); sends to it are refused (409 ``recipient_opted_out``) until removed."""
+    check_fields(fields, OPT_OUT_FIELDS)
+    did = _sms_did(e164(fields.get("did", ""), "did"), field="did")
+    remote = e164(fields.get("remote", ""), "remote")
+    opt_out, created = SmsOptOut.objects.get_or_create(did=did.number, remote=remote, defaults={"keyword": "API"})
+    if not created:
+        raise Conflict(f"{remote} has already opted out of messages from {did.number}.", code="duplicate",
+                       field="remote")
+    record_change(actor=actor, action=AuditEntry.Action.CREATE, instance=opt_out, tenant=tenant)
+    return opt_out
+
+
+@transaction.atomic
+def opt_out_delete(*, actor, tenant, instance: SmsOptOut) -> None:
+    """Opt the number back in, as its START would."""
+    delete(actor=actor, instance=instance, tenant=tenant)
 
 
 def _log_to_crm(tenant, message: SmsMessage) -> None:

@@ -1,7 +1,7 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from apps.sms.models import SmsMessage, SmsSettings
+from apps.sms.models import SmsMessage, SmsOptOut, SmsSettings
 from apps.sms.services import E164
 
 E164_HELP = "E.164: + and 7-15 digits, e.g. +14155550100."
@@ -116,3 +116,17 @@ class SmsSettingsSerializer(serializers.ModelSerializer):
         model = SmsSettings
         fields = ("max_segments", "rate_per_minute", "updated_at")
         read_only_fields = ("updated_at",)
+
+
+class SmsOptOutSerializer(serializers.ModelSerializer):
+    did = serializers.CharField(max_length=16, validators=E164_FIELD,
+                                help_text="One of the tenant's SMS-capable DIDs. " + E164_HELP)
+    remote = serializers.CharField(max_length=16, validators=E164_FIELD,
+                                   help_text="The number that receives nothing more from `did`. " + E164_HELP)
+    keyword = serializers.CharField(read_only=True, help_text="What opted it out: the STOP word it sent, or `API`.")
+
+    class Meta:
+        model = SmsOptOut
+        fields = ("id", "did", "remote", "keyword", "created_at")
+        read_only_fields = ("created_at",)
+        validators: list = []  # a repeat is the service's 409 duplicate, not a 400

@@ -2,11 +2,14 @@ from django.urls import re_path
 
 from apps.sms.api import schema  # noqa: F401  (the SMS rules and links in the OpenAPI document)
 from apps.sms.api.providers import SmsProviderViewSet
-from apps.sms.api.views import SmsAdapterViewSet, SmsInboundViewSet, SmsMessageViewSet, SmsSettingsViewSet
+from apps.sms.api.views import (
+    SmsAdapterViewSet, SmsInboundViewSet, SmsMessageViewSet, SmsOptOutViewSet, SmsSettingsViewSet,
+)
 from thirdlane.api.routers import platform_router, tenant_prefix, tenant_router
 
 platform_router.register("sms-providers", SmsProviderViewSet, basename="sms-provider")
 tenant_router.register(tenant_prefix("sms") + "/messages", SmsMessageViewSet, basename="sms-messages")
+tenant_router.register(tenant_prefix("sms") + "/opt-outs", SmsOptOutViewSet, basename="sms-opt-outs")
 
 urlpatterns = [
     # One object per tenant: no list and no id, so not a router resource.

@@ -3,26 +3,30 @@ endpoint and the reference adapters' downloads."""
 from __future__ import annotations
 
 import json
+import os
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from apps.sms import adapters, selectors, services
 from apps.sms.api import serializers as s
-from apps.sms.api.filters import SmsMessageFilter
-from apps.sms.models import SmsMessage, SmsSettings
+from apps.sms.api.filters import SmsMessageFilter, SmsOptOutFilter
+from apps.sms.models import SmsMessage, SmsOptOut, SmsSettings
 from apps.sms.providers.models import SmsProvider
 from apps.sms.providers.services import key_matches, signing_secrets
 from thirdlane.api.errors import DomainError, _translate, problem
 from thirdlane.api.serializers import reject_unknown_fields
 from thirdlane.api.filters import reject_unknown_params
 from thirdlane.api.viewsets import ApiViewSet, TenantScopedViewSet
+from thirdlane.ratelimit import limiter
 
 KEY_HEADER = OpenApiParameter("X-SMS-Provider-Key", str, OpenApiParameter.HEADER, required=True,
                               description="The provider key shown when the provider was created.")
@@ -73,6 +77,23 @@ class SmsMessageViewSet(TenantScopedViewSet):
         return self.paginated(rows, s.ConversationSerializer)
 
 
+class SmsOptOutViewSet(TenantScopedViewSet):
+    """Numbers that receive nothing more from one of the tenant's DIDs: those that sent STOP (or
+    STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, OPTOUT) and those added here. A send to one of them is
+    409 `recipient_opted_out`. Removing one opts the number back in, as its START would."""
+
+    queryset = SmsOptOut.objects.all()
+    serializer_class = s.SmsOptOutSerializer
+    filterset_class = SmsOptOutFilter
+    search_fields = ("remote", "did")
+    ordering_fields = ("created_at", "id", "remote")
+    ordering = ("-created_at", "-id")
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    create_service = staticmethod(services.opt_out_create)
+    delete_service = staticmethod(services.opt_out_delete)
+
+
 class SmsSettingsViewSet(TenantScopedViewSet):
     """The tenant's SMS rules: the longest text it sends (`max_segments`) and its send rate
     (`rate_per_minute`; empty: the platform default). One object per tenant."""
@@ -105,8 +126,29 @@ def _verify_signature(provider: SmsProvider, request, body: bytes) -> None:
     raise DomainError("The webhook signature is missing, wrong or older than 5 minutes.", code="invalid_signature")
 
 
+def inbound_rate() -> int:
+    """POSTs a minute one provider may make to the inbound endpoints (a batch is one); 0: no limit.
+    ``SMS_INBOUND_RATE_PER_PROVIDER`` in the settings or the environment (default 60,000: 1,000/s)."""
+    value = getattr(settings, "SMS_INBOUND_RATE_PER_PROVIDER", None)
+    return int(value if value is not None else os.environ.get("SMS_INBOUND_RATE_PER_PROVIDER", "60000"))
+
+
+def _rate_limit(provider: SmsProvider) -> None:
+    """GCRA per provider in Redis (shared by every web worker), counted once the key is right, so
+    a stranger's wrong keys cannot spend an adapter's budget. Redis down: allowed, like the API."""
+    limit = inbound_rate()
+    if limit <= 0:
+        return
+    decision = limiter.hit([limiter.Bucket("sms-inbound", f"rl:sms-inbound:{provider.public_id}", limit, 60)])
+    if decision is not None and not decision.allowed:
+        raise Throttled(wait=max(1, decision.retry_after),
+                        detail=f"This SMS provider may post {limit} times a minute; retry after Retry-After seconds.")
+
+
 class SmsInboundViewSet(ApiViewSet):
-    """Where an SMS adapter posts inbound messages and delivery receipts (`X-SMS-Provider-Key`)."""
+    """Where an SMS adapter posts inbound messages and delivery receipts (`X-SMS-Provider-Key`).
+    Each provider may post `SMS_INBOUND_RATE_PER_PROVIDER` times a minute (a batch counts once);
+    over it: 429 `rate_limited` with `Retry-After`, nothing stored."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -119,6 +161,7 @@ class SmsInboundViewSet(ApiViewSet):
         found = SmsProvider.objects.select_related("tenant").filter(public_id=provider, enabled=True).first()
         if found is None or not key_matches(found, request.headers.get("X-SMS-Provider-Key", "")):
             raise DomainError("The SMS provider key is missing or wrong.", code="invalid_provider_key")
+        _rate_limit(found)
         _verify_signature(found, request, raw)
         return found
 
