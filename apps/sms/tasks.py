@@ -103,3 +103,13 @@ def requeue_stale() -> int:
             kick(tenant_id)
             kicked += 1
     return kicked
+
+
+@shared_task(name="sms.purge_retention", ignore_result=True)
+def purge_retention() -> int:
+    """Daily: SMS messages past SMS_RETENTION_DAYS and outbound index rows past
+    SMS_OUTBOUND_REF_RETENTION_DAYS, in batches (apps.sms.retention)."""
+    from apps.sms import retention
+
+    purged = retention.purge_all()
+    return purged.messages + purged.refs
