@@ -56,6 +56,7 @@ class Command(BaseCommand):
                 self.ensure_telephony(actor, acme)
                 self.ensure_crm(actor, acme)
                 self.ensure_webhook(actor, acme)
+                self.ensure_hooks(actor, acme)
                 self.ensure_calls(server, acme)
             if "globex" in tenants:
                 self.ensure_globex(actor, Tenant.objects.get(pk=tenants["globex"].pk))
@@ -308,6 +309,25 @@ class Command(BaseCommand):
                        actor=actor, tenant=tenant, url="https://hooks.acme.example/thirdlane",
                        event_types=["config.*", "crm.*"], enabled=False,
                        description="Demo: point it at your endpoint, then enable it"))
+
+    def ensure_hooks(self, actor, tenant):
+        """Integrator hooks (apps.hooks): a custom dialplan before inbound DIDs, and a routing hook
+        (disabled: the host does not exist; every DID call would take the fallback)."""
+        from apps.hooks import services as hooks
+        from apps.hooks.models import CustomDialplan, RoutingHook
+        from apps.telephony.models import Queue
+
+        kw = {"actor": actor, "tenant": tenant}
+        with tenant_context(tenant):
+            self._once(CustomDialplan.objects.filter(point="inbound_did"), "a custom dialplan",
+                       lambda: hooks.custom_dialplan_create(
+                           **kw, point="inbound_did", description="Tag DID calls in the CDR",
+                           dialplan="exten => s,1,Set(CDR(userfield)=did-${ARG1})\n same => n,Return()\n"))
+            queue = Queue.objects.filter(number="5000").first()
+            self._once(RoutingHook.objects.filter(name="crm-router"), "a routing hook",
+                       lambda: hooks.routing_hook_create(
+                           **kw, name="crm-router", url="https://crm.acme.example/thirdlane/route", enabled=False,
+                           timeout_ms=1500, fallback={"type": "queue", "id": queue.pk} if queue else None))
 
     # --- globex ------------------------------------------------------------------------------------
     def ensure_globex(self, actor, tenant):
