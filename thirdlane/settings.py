@@ -283,6 +283,9 @@ CALL_CONTROL_EXPIRE = env_int("CALL_CONTROL_EXPIRE", 120)
 SMS_MAX_RETRIES = env_int("SMS_MAX_RETRIES", 5)
 SMS_RETRY_BASE = float(env("SMS_RETRY_BASE", "2.0"))
 SMS_RATE_PER_TENANT = env_int("SMS_RATE_PER_TENANT", 600)  # outbound messages a minute per tenant
+SMS_INBOUND_RATE_PER_PROVIDER = env_int("SMS_INBOUND_RATE_PER_PROVIDER", 60000)  # inbound posts a minute; 0: off
+SMS_RETENTION_DAYS = env_int("SMS_RETENTION_DAYS", 0)  # messages kept (0: forever); queued ones never purged
+SMS_OUTBOUND_REF_RETENTION_DAYS = env_int("SMS_OUTBOUND_REF_RETENTION_DAYS", 30)  # the receipts' outbound index
 SMS_BATCH_SIZE = env_int("SMS_BATCH_SIZE", 50)  # queued messages a worker claims at once (one transaction)
 SMS_SEND_THREADS = env_int("SMS_SEND_THREADS", 8)  # parallel POSTs to adapters within a batch
 
