@@ -6,7 +6,8 @@
 In a dedicated database (thirdlane_bench_render_config, recreated each run, dropped unless
 --keep; 127.0.0.1 only): one server hosting --tenants tenants (real tenant_create, schemas built
 from the template), each with a queue (3 members), an IVR, a schedule + time condition, a DID, two
-trunks and a route; extensions are bulk-inserted inside each tenant's schema (SIP secrets and
+trunks and a route, and the PBX features of issue 12 (a ring group, a block list, a feature code,
+follow-me); extensions are bulk-inserted inside each tenant's schema (SIP secrets and
 voicemail PINs encrypted, as the services store them).
 
 Measured, best of --rounds, with the query count of each:
@@ -109,6 +110,16 @@ def populate(tenants: int, actor, server) -> list:
         t2 = tel.trunk_create(actor=actor, tenant=tenant, name="backup", auth_type="ip_auth", host=f"203.0.113.{i % 250}")
         tel.outbound_route_create(actor=actor, tenant=tenant, name="Out", dial_patterns=["_NXXNXXXXXX", "_1NXXNXXXXXX"],
                                   trunks=[t1.pk, t2.pk])
+        # PBX features (issue 12): a ring group, a block list, a feature code, follow-me.
+        tel.ring_group_create(actor=actor, tenant=tenant, number="8200", name="Front desk",
+                              members=[{"extension": a.pk}, {"extension": b.pk, "delay": 5},
+                                       {"number": "+14155550177", "delay": 10}],
+                              no_answer={"type": "voicemail", "id": a.pk})
+        tel.block_list_create(actor=actor, tenant=tenant, name="Spam", block_anonymous=True,
+                              entries=[{"value": "+14155550666"}, {"kind": "pattern", "value": "_+1900X."}])
+        tel.feature_code_create(actor=actor, tenant=tenant, feature="dnd_toggle", code="*31")
+        tel.extension_update(actor=actor, tenant=tenant, instance=b, followme_enabled=True,
+                             followme_numbers=["9001", "+14155550188"])
         if (i + 1) % 50 == 0:
             print(f"  {i + 1} tenants ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     return made

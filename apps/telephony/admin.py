@@ -399,3 +399,6 @@ class TimeConditionAdmin(TelephonyAdmin):
     @admin.action(description="Follow the schedule")
     def follow_schedule(self, request, queryset):
         self._override(request, queryset, TimeCondition.Override.AUTO)
+
+
+from apps.telephony import admin_features  # noqa: E402,F401  (ring groups, block lists, feature codes)

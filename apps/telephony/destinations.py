@@ -21,6 +21,7 @@ class DestType(models.TextChoices):
     VOICEMAIL = "voicemail", "Voicemail (of an extension)"
     EXTERNAL = "external", "External number"
     HANGUP = "hangup", "Hang up"
+    RING_GROUP = "ring_group", "Ring group"
 
 
 # Destination types that point at an object, and the model that holds it.
@@ -30,6 +31,7 @@ TARGET_MODELS = {
     DestType.QUEUE: "Queue",
     DestType.IVR: "Ivr",
     DestType.TIME_CONDITION: "TimeCondition",
+    DestType.RING_GROUP: "RingGroup",
 }
 
 

@@ -15,3 +15,5 @@ register_error_code("missing_credentials", 400, "A registration trunk needs a us
 register_error_code("invalid_codec", 400, "Unknown or repeated codec.")
 register_error_code("invalid_pattern", 400, "Not a valid Asterisk dial pattern.")
 register_error_code("reference_not_found", 400, "A referenced object does not exist in this tenant.")
+register_error_code("feature_code_conflict", 409, "Two enabled feature codes are equal, or one starts with a code "
+                                                  "that takes digits after it.")

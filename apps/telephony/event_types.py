@@ -10,7 +10,8 @@ DESTINATION = {
     "type": "object",
     "properties": {
         "type": {"type": ["string", "null"],
-                 "enum": ["extension", "queue", "ivr", "time_condition", "voicemail", "external", "hangup", None]},
+                 "enum": ["extension", "queue", "ivr", "time_condition", "voicemail", "external", "hangup",
+                          "ring_group", None]},
         "id": {"type": ["integer", "null"]},
         "number": {"type": "string"},
     },
@@ -35,6 +36,10 @@ EXTENSION = obj(
     voicemail_enabled={"type": "boolean"}, dnd={"type": "boolean"}, enabled={"type": "boolean"},
     codecs={"type": "array", "items": {"type": "string"}}, max_contacts={"type": "integer"},
     recording_inbound={"type": "string"}, recording_outbound={"type": "string"},
+    forward_always={"type": "string"}, forward_busy={"type": "string"}, forward_no_answer={"type": "string"},
+    followme_enabled={"type": "boolean"}, followme_numbers={"type": "array", "items": {"type": "string"}},
+    settings_version={"type": "integer", "description": "Grows with every change of DND, forwarding or follow-me "
+                                                        "(from the API or a feature code)."},
     bulk={"type": "boolean", "description": "Present and true when created by POST .../bulk."},
     previous_phone_username={"type": "string", "description": "On updates that changed the number: the "
                                                               "endpoint name before the change."},
@@ -113,3 +118,31 @@ lifecycle("config.agent", "agent", schema=AGENT, example=AGENT_EXAMPLE)
 lifecycle("config.ivr", "IVR", schema=IVR, example=IVR_EXAMPLE)
 lifecycle("config.schedule", "schedule", schema=SCHEDULE, example=SCHEDULE_EXAMPLE)
 lifecycle("config.time_condition", "time condition", schema=TIME_CONDITION, example=TIME_CONDITION_EXAMPLE)
+
+# --- PBX features (issue 12) -------------------------------------------------------------------
+RING_GROUP = obj(["id", "number", "name", "strategy", "members"], id={"type": "integer"}, number={"type": "string"},
+                 name={"type": "string"}, strategy={"type": "string", "enum": ["ringall", "hunt", "memoryhunt"]},
+                 ring_time={"type": "integer"}, no_answer_destination=DESTINATION,
+                 members={"type": "array", "items": obj([], extension={"type": ["integer", "null"]},
+                                                        number=NULLABLE_STR, delay={"type": "integer"},
+                                                        ring_time={"type": "integer"})})
+RING_GROUP_EXAMPLE = {"id": 2, "number": "600", "name": "Front desk", "strategy": "ringall", "ring_time": 30,
+                      "no_answer_destination": {"type": "voicemail", "id": 12},
+                      "members": [{"extension": 12, "number": None, "delay": 0, "ring_time": 20},
+                                  {"extension": None, "number": "+14155550123", "delay": 10, "ring_time": 20}]}
+BLOCK_LIST = obj(["id", "name", "all_dids", "entries"], id={"type": "integer"}, name={"type": "string"},
+                 all_dids={"type": "boolean"}, dids={"type": "array", "items": {"type": "integer"}},
+                 block_anonymous={"type": "boolean"}, action={"type": "string"}, enabled={"type": "boolean"},
+                 entries={"type": "array", "items": obj(["kind", "value"], kind={"type": "string"},
+                                                        value={"type": "string"}, description={"type": "string"})})
+BLOCK_LIST_EXAMPLE = {"id": 1, "name": "Spam", "all_dids": True, "dids": [], "block_anonymous": True,
+                      "action": "reject", "enabled": True,
+                      "entries": [{"kind": "number", "value": "+14155550199", "description": "robocaller"},
+                                  {"kind": "pattern", "value": "_+1900X.", "description": "premium"}]}
+FEATURE_CODE = obj(["id", "feature", "code", "enabled"], id={"type": "integer"}, feature={"type": "string"},
+                   code={"type": "string"}, enabled={"type": "boolean"}, default=NULLABLE_STR)
+FEATURE_CODE_EXAMPLE = {"id": 1, "feature": "dnd_toggle", "code": "*31", "enabled": True, "default": "*76"}
+
+lifecycle("config.ring_group", "ring group", schema=RING_GROUP, example=RING_GROUP_EXAMPLE)
+lifecycle("config.block_list", "block list", schema=BLOCK_LIST, example=BLOCK_LIST_EXAMPLE)
+lifecycle("config.feature_code", "feature code", schema=FEATURE_CODE, example=FEATURE_CODE_EXAMPLE)

@@ -12,6 +12,7 @@ from django.db import connection, models
 from django.db.models import Q
 
 from apps.telephony.destinations import DestinationRef
+from apps.telephony.features import CODE_PATTERN, FEATURES
 from thirdlane.crypto import EncryptedTextField
 
 CODECS = ("ulaw", "alaw", "g722", "g729", "opus", "gsm")
@@ -67,6 +68,15 @@ class Extension(TimeStamped):
     ring_time = models.PositiveSmallIntegerField(default=20, validators=[MinValueValidator(5), MaxValueValidator(300)],
                                                  help_text="Seconds before no-answer handling.")
     dnd = models.BooleanField("do not disturb", default=False)
+    followme_enabled = models.BooleanField("follow-me", default=False,
+                                           help_text="Also ring the follow-me numbers (after the delay).")
+    followme_numbers = ArrayField(models.CharField(max_length=32, validators=[DIAL_STRING]), default=list, blank=True,
+                                  help_text="Extensions of the tenant or external numbers, rung together.")
+    followme_delay = models.PositiveSmallIntegerField(default=5, validators=[MaxValueValidator(120)],
+                                                      help_text="Seconds the phone rings alone first.")
+    settings_version = models.PositiveIntegerField(default=0, editable=False,
+                                                   help_text="Grows with every change of DND, forwarding or "
+                                                             "follow-me (the PBX keeps the newest).")
     max_contacts = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(20)])
     codecs = codec_field()
     recording_inbound = models.CharField(max_length=10, choices=Recording.choices, default=Recording.NEVER)
@@ -370,3 +380,112 @@ class TimeCondition(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- PBX features (issue 12): ring groups, call blocking, feature codes, conferences, parking,
+# paging. Numbered ones share the tenant's internal number space (selectors.NUMBERED).
+class RingGroup(TimeStamped):
+    class Strategy(models.TextChoices):
+        RINGALL = "ringall", "Ring all"
+        HUNT = "hunt", "Hunt (one after another)"
+        MEMORYHUNT = "memoryhunt", "Memory hunt (first, then first + second, ...)"
+
+    number = models.CharField(max_length=8, unique=True, validators=[DIGITS])
+    name = models.CharField(max_length=100)
+    strategy = models.CharField(max_length=12, choices=Strategy.choices, default=Strategy.RINGALL)
+    ring_time = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(5), MaxValueValidator(300)],
+                                                 help_text="Ring all: seconds the group rings in total.")
+    caller_id_prefix = models.CharField(max_length=20, blank=True, help_text="Prepended to the caller's name.")
+    no_answer = DestinationRef("no_answer", verbose_name="no-answer destination")
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class RingGroupMember(models.Model):
+    """An extension of the tenant or an external number (E.164), with its own delay and ring time."""
+
+    ring_group = models.ForeignKey(RingGroup, on_delete=models.CASCADE, related_name="members")
+    position = models.PositiveSmallIntegerField(default=0)
+    extension = models.ForeignKey(Extension, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="ring_group_memberships")
+    number = models.CharField(max_length=32, blank=True, validators=[DIAL_STRING], help_text="External number.")
+    delay = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(120)],
+                                             help_text="Ring all: seconds before this member starts ringing.")
+    ring_time = models.PositiveSmallIntegerField(default=20, validators=[MinValueValidator(5), MaxValueValidator(300)],
+                                                 help_text="Seconds this member rings.")
+
+    class Meta:
+        ordering = ["ring_group", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=(Q(extension__isnull=False, number="") |
+                                              (Q(extension__isnull=True) & ~Q(number=""))),
+                                   name="telephony_rgmember_extension_xor_number"),
+        ]
+        verbose_name = "ring group member"
+
+    def __str__(self) -> str:
+        return f"{self.ring_group_id} #{self.position}: {self.extension_id or self.number}"
+
+
+class BlockList(TimeStamped):
+    """Caller numbers and patterns refused on inbound calls, for every DID or for some."""
+
+    class Action(models.TextChoices):
+        REJECT = "reject", "Reject (call rejected)"
+        BUSY = "busy", "Busy tone"
+        HANGUP = "hangup", "Answer and hang up"
+
+    name = models.CharField(max_length=100, unique=True)
+    all_dids = models.BooleanField("all DIDs", default=True, help_text="Checked on every DID of the tenant.")
+    dids = models.ManyToManyField(Did, blank=True, related_name="block_lists",
+                                  help_text="When not for all DIDs: the DIDs it is checked on.")
+    block_anonymous = models.BooleanField(default=False, help_text="Refuse callers without a number.")
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.REJECT)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "block list"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BlockListEntry(models.Model):
+    class Kind(models.TextChoices):
+        NUMBER = "number", "Number (E.164)"
+        PATTERN = "pattern", "Asterisk pattern"
+
+    block_list = models.ForeignKey(BlockList, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.NUMBER)
+    value = models.CharField(max_length=40)
+    description = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["block_list", "kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["block_list", "value"], name="telephony_block_entry_once")]
+        verbose_name = "block list entry"
+        verbose_name_plural = "block list entries"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class FeatureCode(models.Model):
+    """A tenant's own code for a feature (apps.telephony.features lists them with their defaults);
+    a feature without a row uses its default code."""
+
+    feature = models.CharField(max_length=32, unique=True, choices=[(f.key, f.label) for f in FEATURES])
+    code = models.CharField(max_length=10,  # unique among enabled features: the service checks the set
+                            validators=[RegexValidator(CODE_PATTERN, "2 to 8 of 0-9, * and #.")])
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["feature"]
+
+    def __str__(self) -> str:
+        return f"{self.feature} {self.code}"

@@ -7,8 +7,8 @@ from django.db.models import Q
 
 from apps.telephony.destinations import DestType
 from apps.telephony.models import (
-    Agent, Did, Extension, IvrOption, Ivr, OutboundRoute, OutboundRouteTrunk, Queue, QueueMember, Schedule,
-    TimeCondition, Trunk,
+    Agent, BlockList, Did, Extension, FeatureCode, IvrOption, Ivr, OutboundRoute, OutboundRouteTrunk, Queue,
+    QueueMember, RingGroup, RingGroupMember, Schedule, TimeCondition, Trunk,
 )
 
 
@@ -51,8 +51,20 @@ def time_condition_list():
     return TimeCondition.objects.select_related("schedule")
 
 
+def ring_group_list():
+    return RingGroup.objects.prefetch_related("members")
+
+
+def block_list_list():
+    return BlockList.objects.prefetch_related("entries", "dids")
+
+
+def feature_code_list():
+    return FeatureCode.objects.all()
+
+
 # --- the internal number plan: extensions, queues and IVRs share one space per tenant ---------
-NUMBERED = ((Extension, "extension"), (Queue, "queue"), (Ivr, "IVR"))
+NUMBERED = ((Extension, "extension"), (Queue, "queue"), (Ivr, "IVR"), (RingGroup, "ring group"))
 
 
 def number_owner(number: str, *, exclude: object | None = None) -> str | None:
@@ -88,7 +100,7 @@ DEST_HOLDERS = (
     (Trunk, "inbound", lambda o: f"trunk {o} (contact-user calls)"),
 )
 DEST_TYPE_OF = {Extension: (DestType.EXTENSION, DestType.VOICEMAIL), Queue: (DestType.QUEUE,),
-                Ivr: (DestType.IVR,), TimeCondition: (DestType.TIME_CONDITION,)}
+                Ivr: (DestType.IVR,), TimeCondition: (DestType.TIME_CONDITION,), RingGroup: (DestType.RING_GROUP,)}
 
 
 def usages(obj) -> list[str]:
@@ -108,8 +120,11 @@ def usages(obj) -> list[str]:
     if isinstance(obj, Extension):
         users += [f"queue {m.queue}" for m in QueueMember.objects.filter(extension=obj).select_related("queue")]
         users += [f"agent {a}" for a in Agent.objects.filter(extension=obj)]
+        users += [f"ring group {m.ring_group}" for m in
+                  RingGroupMember.objects.filter(extension=obj).select_related("ring_group")]
         forwards = Extension.objects.filter(
             Q(forward_always=obj.number) | Q(forward_busy=obj.number) | Q(forward_no_answer=obj.number)
+            | Q(followme_numbers__contains=[obj.number])
         ).exclude(pk=obj.pk)
         users += [f"extension {e} (call forwarding)" for e in forwards[:20]]
     elif isinstance(obj, Agent):

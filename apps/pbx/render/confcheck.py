@@ -391,9 +391,12 @@ def references(contexts: dict[str, Context]):
                 for target in goto_targets(p.app, p.args):
                     if len(target) == 3:
                         yield ctx.name, "context", target[0].strip()
-                if p.app == "Dial":
+                if p.app in ("Dial", "Page"):
                     for dest in split_args(p.args)[0].split("&"):
                         tech, _, rest = dest.partition("/")
+                        if tech == "Local":  # Local/<exten>@<context>[/n]: a jump into that context
+                            yield ctx.name, "context", rest.partition("@")[2].split("/")[0]
+                            continue
                         yield ctx.name, "endpoint", rest.rsplit("@", 1)[-1] if "@" in rest else rest
                 elif p.app == "Queue":
                     yield ctx.name, "queue", split_args(p.args)[0]
@@ -451,4 +454,7 @@ def validate(files: dict[str, str]) -> list[str]:
             box, _, vm_context = target.rpartition("@")
             if vm_context not in vm_contexts or (box and target not in mailboxes):
                 errors.append(f"extensions.conf: {ctx_name} uses unknown mailbox {target}")
+    from apps.pbx.render import confcheck_features  # apps, functions, Local/Page/Park/ConfBridge targets
+
+    errors += confcheck_features.check(contexts, files)
     return errors

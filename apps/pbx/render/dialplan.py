@@ -2,9 +2,10 @@
 
 Per tenant ``t`` (see names.py):
 
-    t-internal        phones' context: includes t-extensions, t-intersite, t-outbound, t-external
+    t-internal        phones' context: includes t-extensions, t-intersite, t-outbound, t-external,
+                      t-features (feature codes; the feature contexts are in features.py)
     t-intersite       organization members by site code + extension (only members' -extensions)
-    t-extensions      extension numbers, queue and IVR numbers, *97/*98 voicemail
+    t-extensions      extension numbers (features.extension_apps), queue, IVR and ring group numbers
     t-from-trunk-<id> a trunk's inbound calls: normalise the number to E.164, go to t-from-did
     t-from-did        DIDs -> their destination
     t-outbound        includes t-outrt-<id> per route, emergency routes first
@@ -21,7 +22,7 @@ same organization (tests/pbx/test_config_render.py parses the output to check bo
 """
 from __future__ import annotations
 
-from apps.pbx.render import names, text
+from apps.pbx.render import features, names, text
 from apps.pbx.render import hooks
 from apps.pbx.render.view import Row, TenantView
 
@@ -71,6 +72,8 @@ def _tenant(out: Lines, v: TenantView) -> None:
         out.append(f"include => {v.ctx('intersite')}")
     out.append(f"include => {v.ctx('outbound')}")
     out.append(f"include => {v.ctx('external')}")
+    for context in features.internal_includes(v):
+        out.append(f"include => {context}")
     out.append("")
     _extensions(out, v)
     if v.intersite:
@@ -83,6 +86,7 @@ def _tenant(out: Lines, v: TenantView) -> None:
         _ivr(out, v, ivr)
     for tc in v.time_conditions:
         _time_condition(out, v, tc)
+    features.render_tenant(out, v)
     hooks.render(out, v)  # integrators' custom dialplan and routing hook (apps.hooks)
 
 
@@ -106,58 +110,16 @@ def _intersite(out: Lines, v: TenantView) -> None:
 
 
 def _extensions(out: Lines, v: TenantView) -> None:
-    slug = v.slug
     out.append(f"[{v.ctx('extensions')}]")
-    internal = v.ctx("internal")
     for ext in v.extensions:
-        number = ext["number"]
-        mailbox = v.mailbox(number) if ext["voicemail_enabled"] else None
-        apps: list[tuple[str, str]] = [("", f"NoOp({slug}: {number} {text.label(ext['name'])})")]
-        forward_always, no_answer, busy = (_forward(v, ext, f) for f in ("forward_always", "forward_no_answer",
-                                                                          "forward_busy"))
-        if forward_always:
-            apps.append(("", f"Goto({internal},{forward_always},1)"))
-            out.exten(number, apps)
-            continue
-        if ext["dnd"]:
-            apps.append(("", "Goto(busy)"))
-        if ext["recording_inbound"] == "always":
-            apps.append(("", f"MixMonitor({slug}/${{UNIQUEID}}.wav,b)"))  # one directory per tenant
-        options = "x" if ext["recording_inbound"] == "on_demand" else ""
-        apps.append(("", f"Dial(PJSIP/{v.endpoint(number)},{ext['ring_time']}{',' + options if options else ''})"))
-        apps.append(("", '''GotoIf($["${DIALSTATUS}" = "BUSY"]?busy)'''))
-        if no_answer:
-            apps.append(("noanswer", f"Goto({internal},{no_answer},1)"))
-        elif mailbox:
-            apps.append(("noanswer", f"VoiceMail({mailbox},u)"))
-        else:
-            apps.append(("noanswer", "Hangup()"))
-        if apps[-1][1] != "Hangup()":
-            apps.append(("", "Hangup()"))
-        if busy:
-            apps.append(("busy", f"Goto({internal},{busy},1)"))
-        elif mailbox:
-            apps.append(("busy", f"VoiceMail({mailbox},b)"))
-        else:
-            apps.append(("busy", "Busy(5)"))
-        apps.append(("", "Hangup()"))
-        out.exten(number, apps)
+        out.exten(ext["number"], features.extension_apps(v, ext))
     for queue in v.queues:
         out.exten(queue["number"], [("", f"Goto({v.ctx('queue', queue['id'])},s,1)")])
     for ivr in v.ivrs:
         if ivr["number"]:
             out.exten(ivr["number"], [("", f"Goto({v.ctx('ivr', ivr['id'])},s,1)")])
-    # Voicemail: *97 the caller's own mailbox (TL_EXTEN is set by the phone's endpoint), *98 any.
-    out.exten("*97", [("", "Answer()"), ("", f"VoiceMailMain(${{TL_EXTEN}}@{v.slug})"), ("", "Hangup()")])
-    out.exten("*98", [("", "Answer()"), ("", f"VoiceMailMain(@{v.slug})"), ("", "Hangup()")])
+    features.extensions_entries(out, v)  # ring groups ...; feature codes (*97 ...) are in t-features
     out.append("")
-
-
-def _forward(v: TenantView, ext: Row, field: str) -> str:
-    """A forwarding number, if calls to it can go anywhere (else the forward is ignored rather
-    than sending the caller into a dead end)."""
-    number = text.dialable(ext[field])
-    return number if number and number != ext["number"] and v.dialable(number) else ""
 
 
 # --- inbound: trunks and DIDs --------------------------------------------------------------------
@@ -232,6 +194,7 @@ def _inbound(out: Lines, v: TenantView) -> None:
         apps += hooks.did_apps(v)
         if lookup:
             apps.append(("", lookup))
+        apps += features.block_apps(v, did)
         prefix = text.callerid_name(did["caller_id_prefix"], 20)
         if prefix:
             apps.append(("", f"Set(CALLERID(name)={prefix} ${{CALLERID(name)}})"))

@@ -34,6 +34,13 @@ TABLES: tuple[tuple[str, type], ...] = (
     ("weekly_ranges", tm.WeeklyRange),
     ("holidays", tm.HolidayRange),
     ("time_conditions", tm.TimeCondition),
+    # PBX features (issue 12)
+    ("ring_groups", tm.RingGroup),
+    ("ring_group_members", tm.RingGroupMember),
+    ("block_lists", tm.BlockList),
+    ("block_list_entries", tm.BlockListEntry),
+    ("block_list_dids", tm.BlockList.dids.through),
+    ("feature_codes", tm.FeatureCode),
     ("custom_dialplans", hooks_models.CustomDialplan),  # integrator hooks (apps.hooks)
     ("routing_hooks", hooks_models.RoutingHook),
 )

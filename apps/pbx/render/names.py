@@ -17,8 +17,9 @@ unique slug that makes the remainder a valid suffix (``tests/pbx/test_config_nam
 from __future__ import annotations
 
 # Context kinds without an id, and kinds followed by an object id.
-FIXED_CONTEXTS = ("internal", "extensions", "from-did", "outbound", "external", "intersite")
-ID_CONTEXTS = ("ivr", "tc", "queue", "outrt", "from-trunk")
+FIXED_CONTEXTS = ("internal", "extensions", "from-did", "outbound", "external", "intersite",
+                  "features", "settings", "blocked", "autoanswer")
+ID_CONTEXTS = ("ivr", "tc", "queue", "outrt", "from-trunk", "rg", "rgm", "fm", "blocklist")
 
 
 def endpoint(number: str, tenant: str) -> str:

@@ -2,7 +2,7 @@
 and the trunks (registration/auth/aor/endpoint, identify for IP-authenticated ones)."""
 from __future__ import annotations
 
-from apps.pbx.render import text
+from apps.pbx.render import features, text
 from apps.pbx.render.view import Row, TenantView
 
 TRANSPORT = {"udp": "transport-udp", "tcp": "transport-tcp", "tls": "transport-tls"}
@@ -83,6 +83,7 @@ def _phones(out: list[str], v: TenantView) -> None:
         if ext["voicemail_enabled"]:
             out.append(f"mailboxes = {v.mailbox(ext['number'])}")
         out.append(f"set_var = TL_EXTEN={ext['number']}")
+        out += features.phone_lines(v, ext)
         outcid = text.dialable(ext["caller_id_number"])
         if outcid:
             out.append(f"set_var = TL_OUTCID={outcid}")

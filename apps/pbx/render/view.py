@@ -48,6 +48,10 @@ class TenantView:
         self.trunk_by_id = {r["id"]: r for r in self.trunks}
         self.schedule_by_id = {r["id"]: r for r in rows["schedules"]}
         self.agent_by_id = {r["id"]: r for r in rows["agents"]}
+        # PBX features (issue 12; rendered by features.py)
+        self.ring_groups = sorted(self._usable(rows.get("ring_groups", []), "ring group", text.is_number),
+                                  key=number_key)
+        self.rg_by_id = {r["id"]: r for r in self.ring_groups}
         # Organization members reachable by site code + extension (apps.organizations), set by
         # render_views: [(site_code, tenant_slug, extension_length)], this tenant included.
         self.intersite: list = []
@@ -107,6 +111,7 @@ class TenantView:
     @cached_property
     def internal_numbers(self) -> set[str]:
         numbers = {r["number"] for r in self.extensions} | {r["number"] for r in self.queues}
+        numbers |= {r["number"] for r in self.ring_groups}
         return numbers | {r["number"] for r in self.ivrs if r["number"]}
 
     @cached_property
@@ -163,6 +168,8 @@ class TenantView:
             return [f"Goto({self.ctx('ivr', target_id)},s,1)"]
         if kind == "time_condition" and target_id in self.tc_by_id:
             return [f"Goto({self.ctx('tc', target_id)},s,1)"]
+        if kind == "ring_group" and target_id in self.rg_by_id:
+            return [f"Goto({self.ctx('rg', target_id)},s,1)"]
         if kind == "external":
             number = text.dialable(row.get(f"{prefix}_number") or "")
             if number.startswith("+") and len(number) > 1:

@@ -17,7 +17,8 @@ from apps.telephony.models import (
 )
 
 _OBJECT_TYPES = [t for t in DestType.values if t not in (DestType.EXTERNAL, DestType.HANGUP)]
-_ID = {"type": ["integer", "null"], "description": "Object id for extension, voicemail, queue, ivr, time_condition."}
+_ID = {"type": ["integer", "null"], "description": "Object id for extension, voicemail, queue, ivr, time_condition, "
+                                                 "ring_group."}
 _NUMBER = {"type": "string", "description": "For external: the number (E.164, or national in the tenant's "
                                             "default region)."}
 # One branch per kind of destination; each lists all three keys, since the API ignores the ones a
@@ -94,9 +95,10 @@ class ExtensionSerializer(serializers.ModelSerializer):
         model = Extension
         fields = ("id", "number", "name", "email", "phone_username", "sip_secret", "location", "caller_id_name",
                   "caller_id_number", "voicemail_enabled", "voicemail_pin", "forward_always", "forward_busy",
-                  "forward_no_answer", "ring_time", "dnd", "max_contacts", "codecs", "recording_inbound",
-                  "recording_outbound", "enabled", "created_at", "updated_at")
-        read_only_fields = ("created_at", "updated_at")
+                  "forward_no_answer", "ring_time", "dnd", "followme_enabled", "followme_numbers", "followme_delay",
+                  "settings_version", "max_contacts", "codecs", "recording_inbound", "recording_outbound", "enabled",
+                  "created_at", "updated_at")
+        read_only_fields = ("settings_version", "created_at", "updated_at")
         extra_kwargs = {"number": NO_UNIQUE}
 
     def get_phone_username(self, obj) -> str:

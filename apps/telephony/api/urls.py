@@ -12,3 +12,9 @@ register_tenant_resource("ivrs", views.IvrViewSet)
 register_tenant_resource("schedules", views.ScheduleViewSet)
 register_tenant_resource("time-conditions", views.TimeConditionViewSet)
 
+
+from apps.telephony.api import feature_views  # noqa: E402  (issue 12: PBX features)
+
+register_tenant_resource("ring-groups", feature_views.RingGroupViewSet)
+register_tenant_resource("block-lists", feature_views.BlockListViewSet)
+register_tenant_resource("feature-codes", feature_views.FeatureCodeViewSet)

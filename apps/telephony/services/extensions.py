@@ -36,8 +36,14 @@ PREFIX = "config.extension"
 EXTENSION_FIELDS = {
     "name", "email", "sip_secret", "location", "caller_id_name", "caller_id_number", "voicemail_enabled",
     "voicemail_pin", "forward_always", "forward_busy", "forward_no_answer", "ring_time", "dnd", "max_contacts",
-    "codecs", "recording_inbound", "recording_outbound", "enabled",
+    "codecs", "recording_inbound", "recording_outbound", "enabled", "followme_enabled", "followme_numbers",
+    "followme_delay",
 }
+# The per-user call settings: feature codes change them too, and the PBX keeps the newest
+# (Extension.settings_version, apps.pbx.render.callsettings).
+CALL_SETTINGS = ("dnd", "forward_always", "forward_busy", "forward_no_answer", "followme_enabled",
+                 "followme_numbers", "followme_delay")
+MAX_FOLLOWME = 10
 
 
 def primary_server_name(tenant) -> str | None:
@@ -63,6 +69,9 @@ def extension_payload(ext: Extension, tenant) -> dict[str, Any]:
         "voicemail_enabled": ext.voicemail_enabled, "dnd": ext.dnd, "enabled": ext.enabled,
         "codecs": list(ext.codecs), "max_contacts": ext.max_contacts,
         "recording_inbound": ext.recording_inbound, "recording_outbound": ext.recording_outbound,
+        "forward_always": ext.forward_always, "forward_busy": ext.forward_busy,
+        "forward_no_answer": ext.forward_no_answer, "followme_enabled": ext.followme_enabled,
+        "followme_numbers": list(ext.followme_numbers or []), "settings_version": ext.settings_version,
     }
 
 
@@ -94,6 +103,8 @@ def _apply(ext: Extension, fields: dict[str, Any], *, prefix: str = "") -> None:
             continue  # below, once the number is known
         elif name in ("name", "caller_id_name") and isinstance(value, str):
             value = validate_text(value, field=f(name))
+        elif name == "followme_numbers":
+            value = _followme_numbers(value, ext, field=f(name))
         setattr(ext, name, value)
     secret = fields.get("sip_secret")
     if secret:
@@ -105,6 +116,29 @@ def _apply(ext: Extension, fields: dict[str, Any], *, prefix: str = "") -> None:
         ext.voicemail_pin = validate_pin(pin, number=ext.number, field=f("voicemail_pin"))
     elif ext.voicemail_enabled and not ext.voicemail_pin:
         ext.voicemail_pin = generate_pin()
+
+
+def _followme_numbers(value, ext: Extension, *, field: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise Invalid("A list of numbers.", field=field)
+    if len(value) > MAX_FOLLOWME:
+        raise Invalid(f"At most {MAX_FOLLOWME} follow-me numbers.", field=field)
+    out = []
+    for index, number in enumerate(value):
+        number = str(number).strip()
+        if number == ext.number:
+            raise Invalid("An extension does not follow itself.", field=f"{field}[{index}]")
+        if number in out:
+            raise Conflict(f"{number} is listed twice.", code="duplicate", field=f"{field}[{index}]")
+        out.append(number)
+    return out
+
+
+def _bump_settings(ext: Extension, before: dict) -> None:
+    if any(before.get(name) != getattr(ext, name) for name in CALL_SETTINGS):
+        ext.settings_version = (ext.settings_version or 0) + 1
 
 
 @tenant_service
@@ -134,7 +168,9 @@ def extension_update(*, actor, tenant, instance: Extension, **fields: Any) -> Ex
         ensure_number_free(number, instance=instance)
         instance.number = number
     fields.pop("number", None)
+    settings_before = {name: getattr(instance, name) for name in CALL_SETTINGS}
     _apply(instance, fields)
+    _bump_settings(instance, settings_before)
     clean(instance)
     save(instance)
     payload = extension_payload(instance, tenant)

@@ -216,6 +216,24 @@ class Command(BaseCommand):
                        lambda: tel.outbound_route_create(**kw, name="US and Canada",
                                                          dial_patterns=["_1NXXNXXXXXX", "_NXXNXXXXXX"],
                                                          trunks=[trunk]))
+            self.ensure_pbx_features(kw, exts)
+
+    def ensure_pbx_features(self, kw, exts):
+        """Issue 12: a ring group, a block list, a tenant's own feature code."""
+        from apps.telephony import services as tel
+        from apps.telephony.models import BlockList, FeatureCode, RingGroup
+
+        self._once(RingGroup.objects.filter(number="5200"), "a ring group", lambda: tel.ring_group_create(
+            **kw, number="5200", name="Front desk", members=[
+                {"extension": exts["1005"].pk}, {"extension": exts["1001"].pk, "delay": 10},
+                {"number": "+14155550177", "delay": 20}],
+            no_answer={"type": "voicemail", "id": exts["1005"].pk}))
+        self._once(BlockList.objects.filter(name="Spam callers"), "a block list", lambda: tel.block_list_create(
+            **kw, name="Spam callers", block_anonymous=True,
+            entries=[{"value": "+14155550666", "description": "robocaller"},
+                     {"kind": "pattern", "value": "_+1900X.", "description": "premium numbers"}]))
+        self._once(FeatureCode.objects.filter(feature="dnd_toggle"), "a feature code",
+                   lambda: tel.feature_code_create(**kw, feature="dnd_toggle", code="*31"))
 
     # --- acme: CRM ------------------------------------------------------------------------------
     def ensure_crm(self, actor, tenant):

@@ -1,0 +1,64 @@
+"""Viewsets of the PBX features: ``/api/ring-groups/``, ``/api/block-lists/``, ``/api/feature-codes/``."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+
+from apps.telephony import features, selectors, services
+from apps.telephony.api import feature_serializers as fs
+from thirdlane.api.viewsets import TenantScopedViewSet
+
+
+class RingGroupViewSet(TenantScopedViewSet):
+    """Ring groups (ring all, hunt, memory hunt) of extensions and external numbers; ``members`` is
+    written as a whole list, in ringing order."""
+
+    queryset = selectors.ring_group_list()
+    serializer_class = fs.RingGroupSerializer
+    filterset_fields = ("number", "strategy")
+    search_fields = ("number", "name")
+    ordering_fields = ("number", "name", "created_at")
+    ordering = ("number",)
+    create_service = staticmethod(services.ring_group_create)
+    update_service = staticmethod(services.ring_group_update)
+    delete_service = staticmethod(services.ring_group_delete)
+
+
+class BlockListViewSet(TenantScopedViewSet):
+    """Block lists: caller numbers and patterns refused on inbound calls (every DID, or ``dids``),
+    and anonymous callers when ``block_anonymous``."""
+
+    queryset = selectors.block_list_list()
+    serializer_class = fs.BlockListSerializer
+    filterset_fields = ("name", "all_dids", "block_anonymous", "action", "enabled")
+    search_fields = ("name", "entries__value")
+    ordering_fields = ("name", "created_at")
+    ordering = ("name",)
+    create_service = staticmethod(services.block_list_create)
+    update_service = staticmethod(services.block_list_update)
+    delete_service = staticmethod(services.block_list_delete)
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs.distinct() if self.request.query_params.get("search") else qs
+
+
+class FeatureCodeViewSet(TenantScopedViewSet):
+    """The tenant's own feature codes (a row per changed or disabled feature; deleting one goes back
+    to the default). ``GET .../effective`` lists every feature with the code phones dial."""
+
+    queryset = selectors.feature_code_list()
+    serializer_class = fs.FeatureCodeSerializer
+    filterset_fields = ("feature", "code", "enabled")
+    search_fields = ("feature", "code")
+    ordering_fields = ("feature", "code")
+    ordering = ("feature",)
+    create_service = staticmethod(services.feature_code_create)
+    update_service = staticmethod(services.feature_code_update)
+    delete_service = staticmethod(services.feature_code_delete)
+
+    @extend_schema(responses=fs.EffectiveFeatureCodeSerializer(many=True), filters=False)
+    @action(detail=False, methods=["get"], filter_backends=[])
+    def effective(self, request, tenant=None):
+        items = features.effective(selectors.feature_code_list())
+        return self.paginated(items, fs.EffectiveFeatureCodeSerializer)
