@@ -55,8 +55,10 @@ def test_custom_dialplans_run_before_dids_and_routes_and_pass_the_checker(api, d
     files = render_server(server).files
     assert validate(files) == []
     contexts, _ = parse_dialplan(files["extensions.conf"])
-    did = find_extension(contexts, "acme-from-did", "+14155550100")
-    assert (did[1].app, did[1].args) == ("Gosub", "acme-custom-did,s,1(${EXTEN})")
+    did = [(p.app, p.args) for p in find_extension(contexts, "acme-from-did", "+14155550100")]
+    # After the caller look-up, right before the DID's own destination (its time condition).
+    assert did[-2:] == [("Gosub", "acme-custom-did,s,1(${EXTEN})"), ("Goto", "acme-tc-1,s,1")]
+    assert did.index(("Gosub", "acme-custom-did,s,1(${EXTEN})")) > [a for a, _ in did].index("AGI")
     route = find_extension(contexts, f"acme-outrt-{objects['acme']['trunks'][0].pk}", "933") or \
         find_extension(contexts, "acme-external", "+14155550199")
     assert ("Gosub", "acme-custom-out,s,1(${EXTEN})") in [(p.app, p.args) for p in route]

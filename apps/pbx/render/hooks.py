@@ -2,8 +2,8 @@
 
 Per tenant ``t``, when configured and enabled:
 
-    t-custom-did   the tenant's own lines, run with Gosub(t-custom-did,s,1(<DID>)) first thing
-                   for every inbound DID (before the caller look-up and the DID's destination)
+    t-custom-did   the tenant's own lines, run with Gosub(t-custom-did,s,1(<DID>)) for every
+                   inbound DID right before its own destination (after look-up and blocking)
     t-custom-out   the same before an outbound route or an external number dials (ARG1: the number)
     t-rhook        asks the tenant's routing hook over FastAGI (apps/hooks/agi_handlers.py); the
                    DID then jumps where it answered (TL_ROUTE), to the hook's fallback on failure,
@@ -48,7 +48,7 @@ def routing_hook(v: TenantView) -> Row | None:
 
 
 def did_apps(v: TenantView) -> list[tuple[str, str]]:
-    """Run before a DID's own routing (ARG1 is the DID). The routing hook's subroutine only sets
+    """Run right before a DID's own destination (ARG1 is the DID). The routing hook's subroutine only sets
     TL_ROUTE / TL_ROUTE_STATUS; the jump happens here, after Return, so no Gosub frame is left."""
     apps = []
     if "inbound_did" in custom_rows(v):
