@@ -191,13 +191,13 @@ def _inbound(out: Lines, v: TenantView) -> None:
     lookup = _crm_lookup(v)
     for did in v.dids:
         apps = [("", f"NoOp({v.slug}: DID {did['number']})")]
-        apps += hooks.did_apps(v)
         if lookup:
             apps.append(("", lookup))
         apps += features.block_apps(v, did)
         prefix = text.callerid_name(did["caller_id_prefix"], 20)
         if prefix:
             apps.append(("", f"Set(CALLERID(name)={prefix} ${{CALLERID(name)}})"))
+        apps += hooks.did_apps(v)  # custom dialplan, routing hook: right before the DID's own routing
         apps += [("", app) for app in v.destination(did, "dest")]
         out.exten(did["number"], apps)
     out.exten("_+X.", [("", f"NoOp({v.slug}: no DID ${{EXTEN}})"), ("", "Hangup(1)")])
