@@ -83,6 +83,12 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
     sets = "(bucket, extension), (bucket, extension, queue)" if by_queue else "(bucket, extension)"
     join_state = "LEFT JOIN" if queue else "FULL JOIN"
     queue_cols = "queue, GROUPING(queue) AS all_queues" if by_queue else "NULL::text AS queue, 1 AS all_queues"
+    by_q = ", queue" if by_queue else ""  # without the breakdown, offers and answers are counted per agent only
+    cm_body = f"""  -- all queues, and each queue
+      SELECT bucket, extension, {queue_cols}, sum(offered)::bigint AS offered, sum(answered)::bigint AS answered,
+             sum(within_sl)::bigint AS within_sl, sum(talk) AS talk, sum(hold) AS hold, sum(wrapup)::bigint AS wrapup
+      FROM cq GROUP BY GROUPING SETS ({sets})""" if by_queue else """
+      SELECT bucket, extension, queue, 1 AS all_queues, offered, answered, within_sl, talk, hold, wrapup FROM cq"""
     queue_rows = f"""
       UNION ALL
       SELECT 'queue', qt.bucket, NULL, qt.queue, qt.offered, qt.answered, qt.within_sl, qt.talk, qt.hold, qt.wrapup,
@@ -131,24 +137,21 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
         GROUP BY c.id, q.id
       ) g
     ),
-    co AS (  -- offers: a call and a member rung for it, counted per bucket, member and queue
-      SELECT bucket, queue, extension, count(*) AS offered
-      FROM (SELECT bucket, queue, unnest(members) AS extension FROM lc) m GROUP BY bucket, queue, extension
+    co AS (  -- offers: a call and a member rung for it, counted per bucket and member (and queue)
+      SELECT bucket, extension{by_q}, count(*) AS offered
+      FROM (SELECT bucket, queue, unnest(members) AS extension FROM lc) m GROUP BY bucket, extension{by_q}
     ),
-    ca AS (  -- answered calls: the agent's figures per bucket, agent and queue
-      SELECT bucket, queue, agent, count(*) AS answered, count(*) FILTER (WHERE within_sl) AS within_sl,
+    ca AS (  -- answered calls: the agent's figures per bucket and agent (and queue)
+      SELECT bucket, agent{by_q}, count(*) AS answered, count(*) FILTER (WHERE within_sl) AS within_sl,
              sum(talk) AS talk, sum(hold) AS hold, sum(wrapup) AS wrapup
-      FROM lc WHERE agent <> '' GROUP BY bucket, queue, agent
+      FROM lc WHERE agent <> '' GROUP BY bucket, agent{by_q}
     ),
-    cq AS (  -- per bucket, member and queue (every agent was offered the calls it answered)
-      SELECT co.bucket, co.extension, co.queue, co.offered, coalesce(ca.answered, 0) AS answered,
-             coalesce(ca.within_sl, 0) AS within_sl, ca.talk, ca.hold, ca.wrapup
-      FROM co LEFT JOIN ca ON ca.bucket = co.bucket AND ca.queue = co.queue AND ca.agent = co.extension
+    cq AS (  -- (every agent was offered the calls it answered)
+      SELECT co.bucket, co.extension, {"co.queue" if by_queue else "NULL::text AS queue"}, co.offered,
+             coalesce(ca.answered, 0) AS answered, coalesce(ca.within_sl, 0) AS within_sl, ca.talk, ca.hold, ca.wrapup
+      FROM co LEFT JOIN ca ON ca.bucket = co.bucket AND ca.agent = co.extension{" AND ca.queue = co.queue" if by_queue else ""}
     ),
-    cm AS (
-      SELECT bucket, extension, {queue_cols}, sum(offered)::bigint AS offered, sum(answered)::bigint AS answered,
-             sum(within_sl)::bigint AS within_sl, sum(talk) AS talk, sum(hold) AS hold, sum(wrapup)::bigint AS wrapup
-      FROM cq GROUP BY GROUPING SETS ({sets})
+    cm AS ({cm_body}
     ){queue_cte},
     ag(agent_id) AS (  -- every agent with a history: a loose scan of the (agent_id, at) index, one probe each
       (SELECT agent_id FROM {log} ORDER BY agent_id LIMIT 1)
