@@ -67,6 +67,8 @@ def target_of(tenant, dest: Destination) -> tuple[str, str]:
         return f"{names.context(slug, 'ivr', dest.id)},s,1", ""
     if dest.type == DestType.TIME_CONDITION:
         return f"{names.context(slug, 'tc', dest.id)},s,1", ""
+    if dest.type == getattr(DestType, "RING_GROUP", None):
+        return f"{names.context(slug, 'rg', dest.id)},s,1", ""
     if dest.type == DestType.EXTERNAL:
         return f"{names.context(slug, 'external')},{dest.number},1", ""
     if dest.type == DestType.HANGUP:

@@ -76,7 +76,7 @@ def test_custom_dialplans_run_before_dids_and_routes_and_pass_the_checker(api, d
 def _sections(text: str, names) -> str:
     out, keep = [], False
     for line in text.splitlines():
-        if line.startswith("["):
+        if line.startswith(("[", "; ----------")):
             keep = line in names
         if keep:
             out.append(line)

@@ -114,7 +114,9 @@ def acme_objects(committed_world, system_actor):
     did = tel.did_create(actor=system_actor, tenant=acme, number="+14155550100",
                          dest={"type": "extension", "id": alice.pk})
     theirs = tel.queue_create(actor=system_actor, tenant=committed_world.globex, number="2999", name="Theirs")
-    return {"alice": alice, "sales": sales, "did": did, "their_queue": theirs}
+    group = tel.ring_group_create(actor=system_actor, tenant=acme, number="5200", name="Desk",
+                                  members=[{"extension": alice.pk}], no_answer={"type": "hangup"})
+    return {"alice": alice, "sales": sales, "did": did, "their_queue": theirs, "group": group}
 
 
 def make_hook(system_actor, world, crm, **fields):
@@ -199,7 +201,8 @@ def test_the_rendered_hook_context_passes_the_checker(committed_world, system_ac
     with tenant_context(committed_world.acme):
         for dest in (Destination("queue", acme_objects["sales"].pk), Destination("extension", acme_objects["alice"].pk),
                      Destination("voicemail", acme_objects["alice"].pk), Destination("hangup"),
-                     Destination("external", None, "+14155550123")):
+                     Destination("external", None, "+14155550123"),
+                     Destination("ring_group", acme_objects["group"].pk)):
             ctx, exten, prio = target_of(committed_world.acme, dest)[0].split(",")
             assert find_extension(contexts, ctx, exten) is not None, dest
 
