@@ -7,7 +7,7 @@ In a dedicated database (thirdlane_bench_render_config, recreated each run, drop
 --keep; 127.0.0.1 only): one server hosting --tenants tenants (real tenant_create, schemas built
 from the template), each with a queue (3 members), an IVR, a schedule + time condition, a DID, two
 trunks and a route, and the PBX features of issue 12 (a ring group, a block list, a feature code,
-follow-me); extensions are bulk-inserted inside each tenant's schema (SIP secrets and
+follow-me, a conference, a parking lot, a paging group); extensions are bulk-inserted inside each tenant's schema (SIP secrets and
 voicemail PINs encrypted, as the services store them).
 
 Measured, best of --rounds, with the query count of each:
@@ -118,6 +118,11 @@ def populate(tenants: int, actor, server) -> list:
         tel.block_list_create(actor=actor, tenant=tenant, name="Spam", block_anonymous=True,
                               entries=[{"value": "+14155550666"}, {"kind": "pattern", "value": "_+1900X."}])
         tel.feature_code_create(actor=actor, tenant=tenant, feature="dnd_toggle", code="*31")
+        tel.conference_create(actor=actor, tenant=tenant, number="8300", name="Meeting", pin="2468",
+                              admin_pin="13579", record=True)
+        tel.parking_lot_create(actor=actor, tenant=tenant, name="Lot", number="8400", slot_start="8401",
+                               slot_end="8410")
+        tel.paging_group_create(actor=actor, tenant=tenant, number="8500", name="All", members=[a.pk, b.pk])
         tel.extension_update(actor=actor, tenant=tenant, instance=b, followme_enabled=True,
                              followme_numbers=["9001", "+14155550188"])
         if (i + 1) % 50 == 0:

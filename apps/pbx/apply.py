@@ -35,6 +35,8 @@ RELOADS: tuple[tuple[str, str, str], ...] = (
     ("extensions.conf", "command", "dialplan reload"),
     ("queues.conf", "module", "app_queue.so"),
     ("voicemail.conf", "module", "app_voicemail.so"),
+    ("confbridge.conf", "module", "app_confbridge.so"),
+    ("res_parking.conf", "module", "res_parking.so"),
 )
 FILE_MODE = 0o640  # pjsip.conf and voicemail.conf hold secrets
 

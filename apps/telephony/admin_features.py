@@ -1,11 +1,15 @@
 """Tenant admin of the PBX features (issue 12): ring groups with their members, block lists with
-their entries, feature codes. Writes go through the services, like every telephony admin."""
+their entries, feature codes, conferences, parking lots, paging groups with their members. Writes go through the services, like every telephony admin."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
-from apps.telephony.admin import Inline, TelephonyAdmin, _pk
-from apps.telephony.models import BlockList, BlockListEntry, FeatureCode, RingGroup, RingGroupMember
+from apps.telephony.admin import Inline, SecretInput, TelephonyAdmin, _pk
+from apps.telephony.models import (
+    BlockList, BlockListEntry, Conference, FeatureCode, PagingGroup, PagingMember, ParkingLot, RingGroup,
+    RingGroupMember,
+)
 from thirdlane.admin_sites import tenant_admin_site
 
 
@@ -96,3 +100,58 @@ class FeatureCodeAdmin(TelephonyAdmin):
 
         feature = BY_KEY.get(obj.feature)
         return feature.default if feature else "-"
+
+
+# --- conferences, parking lots, paging groups -----------------------------------------------------
+class ConferenceForm(forms.ModelForm):
+    pin = forms.CharField(widget=SecretInput(), required=False, help_text="Write-only. Empty: keep.")
+    admin_pin = forms.CharField(widget=SecretInput(), required=False, help_text="Write-only. Empty: keep.")
+
+    class Meta:
+        model = Conference
+        fields = "__all__"
+
+
+@admin.register(Conference, site=tenant_admin_site)
+class ConferenceAdmin(TelephonyAdmin):
+    noun = "conference"
+    form = ConferenceForm
+    list_display = ("number", "name", "max_members", "record", "music_when_alone", "wait_for_admin")
+    list_filter = ("record", "wait_for_admin")
+    search_fields = ("number", "name")
+
+    def service_data(self, form) -> dict:
+        data = super().service_data(form)
+        for secret in ("pin", "admin_pin"):
+            if not data.get(secret):
+                data.pop(secret, None)  # empty: keep the stored one
+        return data
+
+
+@admin.register(ParkingLot, site=tenant_admin_site)
+class ParkingLotAdmin(TelephonyAdmin):
+    noun = "parking_lot"
+    list_display = ("number", "name", "slot_start", "slot_end", "timeout")
+    search_fields = ("number", "name")
+
+
+class PagingMemberInline(Inline):
+    model = PagingMember
+    autocomplete_fields = ("extension",)
+
+
+@admin.register(PagingGroup, site=tenant_admin_site)
+class PagingGroupAdmin(TelephonyAdmin):
+    noun = "paging_group"
+    inlines = [PagingMemberInline]
+    inline_fields = {PagingMember: ("members", lambda d: _pk(d.get("extension")))}
+    list_display = ("number", "name", "duplex", "timeout", "member_count")
+    list_filter = ("duplex",)
+    search_fields = ("number", "name")
+
+    @admin.display(description="members")
+    def member_count(self, obj):
+        return len(obj.members.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("members")

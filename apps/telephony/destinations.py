@@ -22,6 +22,8 @@ class DestType(models.TextChoices):
     EXTERNAL = "external", "External number"
     HANGUP = "hangup", "Hang up"
     RING_GROUP = "ring_group", "Ring group"
+    CONFERENCE = "conference", "Conference"
+    PAGING_GROUP = "paging_group", "Paging group"
 
 
 # Destination types that point at an object, and the model that holds it.
@@ -32,6 +34,8 @@ TARGET_MODELS = {
     DestType.IVR: "Ivr",
     DestType.TIME_CONDITION: "TimeCondition",
     DestType.RING_GROUP: "RingGroup",
+    DestType.CONFERENCE: "Conference",
+    DestType.PAGING_GROUP: "PagingGroup",
 }
 
 

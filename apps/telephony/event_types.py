@@ -11,7 +11,7 @@ DESTINATION = {
     "properties": {
         "type": {"type": ["string", "null"],
                  "enum": ["extension", "queue", "ivr", "time_condition", "voicemail", "external", "hangup",
-                          "ring_group", None]},
+                          "ring_group", "conference", "paging_group", None]},
         "id": {"type": ["integer", "null"]},
         "number": {"type": "string"},
     },
@@ -146,3 +146,21 @@ FEATURE_CODE_EXAMPLE = {"id": 1, "feature": "dnd_toggle", "code": "*31", "enable
 lifecycle("config.ring_group", "ring group", schema=RING_GROUP, example=RING_GROUP_EXAMPLE)
 lifecycle("config.block_list", "block list", schema=BLOCK_LIST, example=BLOCK_LIST_EXAMPLE)
 lifecycle("config.feature_code", "feature code", schema=FEATURE_CODE, example=FEATURE_CODE_EXAMPLE)
+CONFERENCE = obj(["id", "number", "name"], id={"type": "integer"}, number={"type": "string"}, name={"type": "string"},
+                 has_pin={"type": "boolean"}, has_admin_pin={"type": "boolean"}, max_members={"type": "integer"},
+                 record={"type": "boolean"}, music_when_alone={"type": "boolean"}, wait_for_admin={"type": "boolean"})
+CONFERENCE_EXAMPLE = {"id": 1, "number": "800", "name": "Weekly", "has_pin": True, "has_admin_pin": True,
+                      "max_members": 20, "record": False, "music_when_alone": True, "wait_for_admin": False}
+PARKING_LOT = obj(["id", "name", "number", "slot_start", "slot_end"], id={"type": "integer"}, name={"type": "string"},
+                  number={"type": "string"}, slot_start={"type": "string"}, slot_end={"type": "string"},
+                  timeout={"type": "integer"})
+PARKING_LOT_EXAMPLE = {"id": 1, "name": "Main", "number": "700", "slot_start": "701", "slot_end": "720", "timeout": 45}
+PAGING_GROUP = obj(["id", "number", "name", "members"], id={"type": "integer"}, number={"type": "string"},
+                   name={"type": "string"}, duplex={"type": "boolean"}, timeout={"type": "integer"},
+                   members={"type": "array", "items": {"type": "integer"}})
+PAGING_GROUP_EXAMPLE = {"id": 1, "number": "900", "name": "Warehouse", "duplex": False, "timeout": 30,
+                        "members": [12, 13]}
+
+lifecycle("config.conference", "conference", schema=CONFERENCE, example=CONFERENCE_EXAMPLE)
+lifecycle("config.parking_lot", "parking lot", schema=PARKING_LOT, example=PARKING_LOT_EXAMPLE)
+lifecycle("config.paging_group", "paging group", schema=PAGING_GROUP, example=PAGING_GROUP_EXAMPLE)

@@ -489,3 +489,77 @@ class FeatureCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feature} {self.code}"
+
+
+class Conference(TimeStamped):
+    """A ConfBridge conference room: PIN, admin PIN, size, recording, music while alone."""
+
+    number = models.CharField(max_length=8, unique=True, validators=[DIGITS])
+    name = models.CharField(max_length=100)
+    pin = EncryptedTextField(blank=True, help_text="Write-only. Digits callers enter; empty: none.")
+    admin_pin = EncryptedTextField(blank=True, help_text="Write-only. Digits that join as the administrator.")
+    max_members = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(500)],
+                                                   help_text="0 = no limit.")
+    record = models.BooleanField(default=False, help_text="Record the conference (ConfBridge record_conference).")
+    music_when_alone = models.BooleanField(default=True, help_text="Music on hold while one member is alone.")
+    music_class = models.CharField(max_length=80, default="default")
+    announce_join_leave = models.BooleanField(default=False, help_text="Callers record their name, announced "
+                                                                       "when they join and leave.")
+    wait_for_admin = models.BooleanField(default=False, help_text="Members wait (with music) until the "
+                                                                  "administrator joins; it ends when they leave.")
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class ParkingLot(TimeStamped):
+    """A tenant's parking lot: calls transferred to ``number`` wait in a slot (dial the slot to
+    retrieve); after ``timeout`` seconds they ring the phone that parked them again."""
+
+    name = models.CharField(max_length=100, unique=True)
+    number = models.CharField("park extension", max_length=8, unique=True, validators=[DIGITS])
+    slot_start = models.CharField(max_length=8, validators=[DIGITS])
+    slot_end = models.CharField(max_length=8, validators=[DIGITS])
+    timeout = models.PositiveSmallIntegerField(default=45, validators=[MinValueValidator(10), MaxValueValidator(3600)],
+                                               help_text="Seconds before the call returns to the parker.")
+    music_class = models.CharField(max_length=80, default="default")
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = "parking lot"
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class PagingGroup(TimeStamped):
+    """Dial the number to speak through the members' phones, auto-answered (Page())."""
+
+    number = models.CharField(max_length=8, unique=True, validators=[DIGITS])
+    name = models.CharField(max_length=100)
+    duplex = models.BooleanField(default=False, help_text="Two-way audio (intercom) instead of one-way.")
+    timeout = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(5), MaxValueValidator(300)],
+                                               help_text="Seconds the phones are given to answer.")
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = "paging group"
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class PagingMember(models.Model):
+    group = models.ForeignKey(PagingGroup, on_delete=models.CASCADE, related_name="members")
+    extension = models.ForeignKey(Extension, on_delete=models.PROTECT, related_name="paging_memberships")
+
+    class Meta:
+        ordering = ["group", "extension"]
+        constraints = [models.UniqueConstraint(fields=["group", "extension"], name="telephony_paging_member_once")]
+        verbose_name = "paging group member"
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.extension_id}"

@@ -7,8 +7,9 @@ from django.db.models import Q
 
 from apps.telephony.destinations import DestType
 from apps.telephony.models import (
-    Agent, BlockList, Did, Extension, FeatureCode, IvrOption, Ivr, OutboundRoute, OutboundRouteTrunk, Queue,
-    QueueMember, RingGroup, RingGroupMember, Schedule, TimeCondition, Trunk,
+    Agent, BlockList, Conference, Did, Extension, FeatureCode, IvrOption, Ivr, OutboundRoute, OutboundRouteTrunk,
+    PagingGroup, PagingMember, ParkingLot, Queue, QueueMember, RingGroup, RingGroupMember, Schedule, TimeCondition,
+    Trunk,
 )
 
 
@@ -63,8 +64,21 @@ def feature_code_list():
     return FeatureCode.objects.all()
 
 
+def conference_list():
+    return Conference.objects.defer("pin", "admin_pin")
+
+
+def parking_lot_list():
+    return ParkingLot.objects.all()
+
+
+def paging_group_list():
+    return PagingGroup.objects.prefetch_related("members")
+
+
 # --- the internal number plan: extensions, queues and IVRs share one space per tenant ---------
-NUMBERED = ((Extension, "extension"), (Queue, "queue"), (Ivr, "IVR"), (RingGroup, "ring group"))
+NUMBERED = ((Extension, "extension"), (Queue, "queue"), (Ivr, "IVR"), (RingGroup, "ring group"),
+            (Conference, "conference"), (PagingGroup, "paging group"), (ParkingLot, "parking lot"))
 
 
 def number_owner(number: str, *, exclude: object | None = None) -> str | None:
@@ -76,7 +90,17 @@ def number_owner(number: str, *, exclude: object | None = None) -> str | None:
         obj = qs.first()
         if obj is not None:
             return f"{label} {obj}"
+    for lot in ParkingLot.objects.all():
+        if lot != exclude and in_slots(lot, number):
+            return f"parking lot {lot} (slots {lot.slot_start}-{lot.slot_end})"
     return None
+
+
+def in_slots(lot, number: str) -> bool:
+    """Whether ``number`` is one of a parking lot's slots (same length, inside the range)."""
+    start, end = lot.slot_start, lot.slot_end
+    return (number.isdigit() and len(number) == len(start) == len(end)
+            and int(start) <= int(number) <= int(end))
 
 
 def numbers_taken(numbers: list[str]) -> dict[str, str]:
@@ -85,6 +109,10 @@ def numbers_taken(numbers: list[str]) -> dict[str, str]:
     for model, label in NUMBERED:
         for number in model.objects.filter(number__in=numbers).values_list("number", flat=True):
             taken.setdefault(number, label)
+    lots = list(ParkingLot.objects.all())
+    for number in numbers if lots else []:
+        if any(in_slots(lot, number) for lot in lots):
+            taken.setdefault(number, "parking slot")
     return taken
 
 
@@ -100,7 +128,8 @@ DEST_HOLDERS = (
     (Trunk, "inbound", lambda o: f"trunk {o} (contact-user calls)"),
 )
 DEST_TYPE_OF = {Extension: (DestType.EXTENSION, DestType.VOICEMAIL), Queue: (DestType.QUEUE,),
-                Ivr: (DestType.IVR,), TimeCondition: (DestType.TIME_CONDITION,), RingGroup: (DestType.RING_GROUP,)}
+                Ivr: (DestType.IVR,), TimeCondition: (DestType.TIME_CONDITION,), RingGroup: (DestType.RING_GROUP,),
+                Conference: (DestType.CONFERENCE,), PagingGroup: (DestType.PAGING_GROUP,)}
 
 
 def usages(obj) -> list[str]:
@@ -122,6 +151,7 @@ def usages(obj) -> list[str]:
         users += [f"agent {a}" for a in Agent.objects.filter(extension=obj)]
         users += [f"ring group {m.ring_group}" for m in
                   RingGroupMember.objects.filter(extension=obj).select_related("ring_group")]
+        users += [f"paging group {m.group}" for m in PagingMember.objects.filter(extension=obj).select_related("group")]
         forwards = Extension.objects.filter(
             Q(forward_always=obj.number) | Q(forward_busy=obj.number) | Q(forward_no_answer=obj.number)
             | Q(followme_numbers__contains=[obj.number])

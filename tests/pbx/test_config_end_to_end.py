@@ -15,8 +15,11 @@ pytestmark = pytest.mark.celery_worker
 def test_apply_through_a_real_worker(committed_world, celery_worker, system_actor, tmp_path):
     from tests.conftest import ApiClient
 
-    transcript = sliced("reload", ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "queue:qs-1"],
-                        derive={"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"})},
+    transcript = sliced("reload", ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "reload-confbridge",
+                                   "reload-parking", "queue:qs-1"],
+                        derive={"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"}),
+                                "reload-confbridge": ("reload-queue", {b"app_queue.so": b"app_confbridge.so"}),
+                                "reload-parking": ("reload-queue", {b"app_queue.so": b"res_parking.so"})},
                         rename={b"acme-sales": b"acme-2000"})
     with AmiReplayServer(transcript) as peer:
         server, _ = build_demo(system_actor, committed_world, ami_host=peer.host, ami_port=peer.port,

@@ -123,11 +123,11 @@ def test_a_code_and_a_later_push_agree(committed_world, agi_server, acme_phone, 
     host_on(server, committed_world.acme)
     rendered = render_server(server).files["extensions.conf"]
     value = put.rsplit(" ", 1)[1].strip('"')
-    assert f"Set(TL_CS={value})" in rendered
+    assert f"Gosub(acme-settings,s,1(1001,{value}))" in rendered
     # An API change after the code: a newer version, rendered by the next push.
     tel.extension_update(actor=system_actor, tenant=committed_world.acme, instance=_ext(committed_world), dnd=False)
     rendered = render_server(server).files["extensions.conf"]
-    assert "Set(TL_CS=2:0::::0)" in rendered
+    assert "Gosub(acme-settings,s,1(1001,2:0::::0))" in rendered
 
 
 def _ext(world):

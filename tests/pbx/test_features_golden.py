@@ -16,7 +16,7 @@ from tests.pbx.golden.features_demo import AGI_URL, build_features
 pytestmark = pytest.mark.django_db
 
 GOLDEN = Path(__file__).parent / "golden" / "features"
-NAMES = ("extensions.conf", "pjsip.conf")
+NAMES = ("extensions.conf", "pjsip.conf", "confbridge.conf", "res_parking.conf")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -15,10 +15,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from apps.pbx.render import dialplan, loader, pjsip, queues, voicemail
+from apps.pbx.render import dialplan, features, loader, pjsip, queues, voicemail
 from apps.pbx.render.view import TenantView
 
-FILES = ("extensions.conf", "pjsip.conf", "queues.conf", "voicemail.conf")
+FILES = ("confbridge.conf", "extensions.conf", "pjsip.conf", "queues.conf", "res_parking.conf", "voicemail.conf")
 
 
 @dataclass
@@ -70,6 +70,8 @@ def render_views(views: list[TenantView], server) -> RenderedConfig:
         "extensions.conf": dialplan.render(views, server.name),
         "pjsip.conf": pjsip.render(views, server),
         "queues.conf": queues.render(views, server.name),
+        "confbridge.conf": features.render_confbridge(views, server.name),  # conferences (issue 12)
+        "res_parking.conf": features.render_parking(views, server.name),  # parking lots (issue 12)
         "voicemail.conf": voicemail.render(views, server.name),
     }
     return RenderedConfig(files=files, tenants=[v.slug for v in views], tenant_ids=[v.info.id for v in views],

@@ -305,6 +305,7 @@ def _check_target(contexts, ctx_name, exten, prios, target) -> str | None:
     elif len(target) != 3:
         return "wrong number of parts"
     context, extension, priority = target
+    priority = re.sub(r"\(.*\)$", "", priority)  # Gosub(context,exten,1(arg1,arg2))
     if "${" in context:
         return None
     if context not in contexts:

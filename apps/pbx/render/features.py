@@ -12,6 +12,13 @@ Per tenant ``t`` (names.py):
     t-blocked        what a blocked caller gets: reject (cause 21), busy or answer + hang up
     t-features       feature codes (included by t-internal)
     t-autoanswer     Page()/intercom pre-dial handler: auto-answer headers for common phones
+    t-conf-<id>      a conference: PIN check (salted SHA-1 digests, never the PINs), ConfBridge()
+    t-page-<id>      a paging group: Page() of its members' phones with the auto-answer handler
+
+Two more files: confbridge.conf (per conference a bridge, a user and an admin profile; shared
+menus) and res_parking.conf (per lot ``t-park-<id>``: slots in context ``t-parked-<id>``, the
+call goes back to the parker after the timeout); the park number and the slots are in
+t-extensions (Park()/ParkedCall()).
 
 Call settings live in the database (the source of truth). A feature code goes to the portal's
 FastAGI server (``feature-code``), which updates the extension through the service (audit entry,
@@ -90,12 +97,9 @@ def extension_apps(v: TenantView, ext: Row) -> list[tuple[str, str]]:
     mailbox = v.mailbox(number) if ext["voicemail_enabled"] else None
     apps: list[tuple[str, str]] = [
         ("", f"NoOp({slug}: {number} {text.label(ext['name'])})"),
-        ("", f"Set(TL_CSX={number})"),
-        ("", f"Set(TL_CS={extension_settings(v, ext)})"),
-        ("", f"Gosub({v.ctx('settings')},s,1)"),
+        ("", f"Gosub({v.ctx('settings')},s,1({number},{extension_settings(v, ext)}))"),
         ("", _forward_if(v, "TL_CFA")),
         ("", '''GotoIf($["${TL_DND}" = "1"]?busy)'''),
-        ("", f"Set(__PICKUPMARK={v.endpoint(number)})"),
     ]
     if ext["recording_inbound"] == "always":
         apps.append(("", f"MixMonitor({slug}/${{UNIQUEID}}.wav,b)"))  # one directory per tenant
@@ -148,10 +152,13 @@ def _followme(out, v: TenantView) -> None:
 
 
 def _settings(out, v: TenantView) -> None:
-    key = f"{ASTDB_FAMILY}/{v.slug}/${{TL_CSX}}"
+    key = f"{ASTDB_FAMILY}/{v.slug}/${{ARG1}}"
     out.append(f"[{v.ctx('settings')}]")
-    out.append("; TL_CS (rendered) or AstDB TL/<tenant>/<extension> when newer -> TL_DND, TL_FM, TL_CF*")
+    out.append("; Gosub(...(<extension>,<rendered settings>)): the rendered settings, or AstDB TL/<tenant>/<extension>")
+    out.append("; when its version is newer -> TL_DND, TL_FM, TL_CFA, TL_CFB, TL_CFNA; PICKUPMARK for ** pickup")
     out.exten("s", [
+        ("", "Set(TL_CS=${ARG2})"),
+        ("", f"Set(__PICKUPMARK=${{ARG1}}-{v.slug})"),
         ("", "Set(TL_HOPS=$[0${TL_HOPS} + 1])"),
         ("", f"GotoIf($[${{DB_EXISTS({key})}} = 0]?use)"),
         ("", "GotoIf($[0${CUT(DB_RESULT,:,1)} <= 0${CUT(TL_CS,:,1)}]?use)"),
@@ -366,6 +373,121 @@ def first_parking_lot(v: TenantView) -> str:
     return lots[0]["lot_name"] if lots else ""
 
 
+# --- conferences, paging, parking ----------------------------------------------------------------
+
+USER_MENU = "tl-conf-user-menu"
+ADMIN_MENU = "tl-conf-admin-menu"
+PIN_ATTEMPTS = 3
+
+
+def _pin_hash(v: TenantView, conf: Row, pin: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(f"{v.slug}-{conf['id']}-{pin}".encode()).hexdigest()
+
+
+def _conferences(out, v: TenantView) -> None:
+    from apps.pbx.render import names
+
+    for conf in v.conferences:
+        room = names.conference(conf["id"], v.slug)
+        bridge = names.conference(conf["id"], v.slug, "bridge")
+        join_user = f"ConfBridge({room},{bridge},{names.conference(conf['id'], v.slug, 'user')},{USER_MENU})"
+        join_admin = f"ConfBridge({room},{bridge},{names.conference(conf['id'], v.slug, 'admin')},{ADMIN_MENU})"
+        pin = "".join(c for c in (conf["pin"] or "") if c.isdigit())
+        admin_pin = "".join(c for c in (conf["admin_pin"] or "") if c.isdigit())
+        out.append(f"[{v.ctx('conf', conf['id'])}]")
+        apps = [("", f"NoOp({v.slug}: conference {conf['number']} {text.label(conf['name'])})"), ("", "Answer()")]
+        if not pin and not admin_pin:
+            apps += [("", join_user), ("", "Hangup()")]
+        else:
+            # PINs are compared as salted SHA-1 digests: the file never holds a PIN.
+            salted = f"${{SHA1({v.slug}-{conf['id']}-${{TL_PIN}})}}"
+            apps += [("", "Set(TL_TRIES=0)"), ("pin", "Read(TL_PIN,conf-getpin,10,,1,10)")]
+            if admin_pin:
+                apps.append(("", f'GotoIf($["{salted}" = "{_pin_hash(v, conf, admin_pin)}"]?admin)'))
+            apps.append(("", f'GotoIf($["{salted}" = "{_pin_hash(v, conf, pin)}"]?user)'))
+            apps += [("", "Set(TL_TRIES=$[${TL_TRIES} + 1])"), ("", "Playback(conf-invalidpin)"),
+                     ("", f"GotoIf($[${{TL_TRIES}} < {PIN_ATTEMPTS}]?pin)"), ("", "Hangup()"),
+                     ("user", join_user), ("", "Hangup()")]
+            if admin_pin:
+                apps += [("admin", join_admin), ("", "Hangup()")]
+        out.exten("s", apps)
+        out.append("")
+
+
+def _paging(out, v: TenantView) -> None:
+    members: dict[int, list[str]] = {}
+    for m in sorted(v.data.rows.get("paging_members", []), key=lambda r: (r["group_id"], r["extension_id"])):
+        ext = v.ext_by_id.get(m["extension_id"])
+        if ext is not None:
+            members.setdefault(m["group_id"], []).append(f"PJSIP/{v.endpoint(ext['number'])}")
+    for group in v.paging_groups:
+        out.append(f"[{v.ctx('page', group['id'])}]")
+        apps = [("", f"NoOp({v.slug}: paging group {group['number']} {text.label(group['name'])})")]
+        phones = members.get(group["id"], [])
+        if phones:
+            # i: ignore forwards, s: only idle phones, d: two-way (intercom), b(): auto-answer headers
+            options = "is" + ("d" if group["duplex"] else "") + f"b({v.ctx('autoanswer')}^s^1)"
+            apps.append(("", f"Page({'&'.join(phones)},{options},{int(group['timeout'])})"))
+        apps.append(("", "Hangup()"))
+        out.exten("s", apps)
+        out.append("")
+
+
+def _slots(lot: Row) -> list[str]:
+    width = len(lot["slot_start"])
+    return [str(n).zfill(width) for n in range(int(lot["slot_start"]), int(lot["slot_end"]) + 1)][:100]
+
+
+def render_confbridge(views: list[TenantView], server_name: str) -> str:
+    from apps.pbx.render import names
+
+    out = [f"; confbridge.conf for server {text.label(server_name)}. Generated by the Thirdlane portal: do not edit.",
+           "[general]", "",
+           f"[{USER_MENU}]", "type = menu", "1 = toggle_mute", "4 = decrease_listening_volume",
+           "6 = increase_listening_volume", "9 = leave_conference", "",
+           f"[{ADMIN_MENU}]", "type = menu", "1 = toggle_mute", "2 = admin_toggle_conference_lock",
+           "3 = admin_kick_last", "4 = decrease_listening_volume", "6 = increase_listening_volume",
+           "8 = admin_toggle_mute_participants", "9 = leave_conference", ""]
+    for v in views:
+        for conf in v.conferences:
+            music = text.sound(conf["music_class"]) or "default"
+            out += [f"; {v.slug} conference {conf['number']} {text.label(conf['name'])}",
+                    f"[{names.conference(conf['id'], v.slug, 'bridge')}]", "type = bridge"]
+            if conf["max_members"]:
+                out.append(f"max_members = {int(conf['max_members'])}")
+            if conf["record"]:
+                out += ["record_conference = yes", f"record_file = {v.slug}/conference-{conf['number']}"]
+            out.append("")
+            for profile, admin in (("user", False), ("admin", True)):
+                out += [f"[{names.conference(conf['id'], v.slug, profile)}]", "type = user"]
+                if admin:
+                    out += ["admin = yes", "marked = yes"]
+                elif conf["wait_for_admin"]:
+                    out += ["wait_marked = yes", "end_marked = yes"]
+                out += [f"music_on_hold_when_empty = {'yes' if conf['music_when_alone'] else 'no'}",
+                        f"music_on_hold_class = {music}", "announce_user_count = yes"]
+                if conf["announce_join_leave"]:
+                    out.append("announce_join_leave = yes")
+                out.append("")
+    return "\n".join(out) + "\n"
+
+
+def render_parking(views: list[TenantView], server_name: str) -> str:
+    out = [f"; res_parking.conf for server {text.label(server_name)}. Generated by the Thirdlane portal: do not edit.",
+           "[general]", ""]
+    for v in views:
+        for lot in v.parking_lots:
+            slots = _slots(lot)
+            out += [f"; {v.slug} parking lot {lot['number']} {text.label(lot['name'])}", f"[{lot['lot_name']}]",
+                    f"context = {v.ctx('parked', lot['id'])}", f"parkpos = {slots[0]}-{slots[-1]}",
+                    f"parkingtime = {int(lot['timeout'])}", "comebacktoorigin = yes", "comebackdialtime = 30",
+                    f"parkedmusicclass = {text.sound(lot['music_class']) or 'default'}", "findslot = next",
+                    "parkedcalltransfers = caller", ""]
+    return "\n".join(out) + "\n"
+
+
 # --- the hooks dialplan.py calls -----------------------------------------------------------------
 
 def phone_lines(v: TenantView, ext: Row) -> list[str]:
@@ -381,6 +503,14 @@ def extensions_entries(out, v: TenantView) -> None:
     """Numbers of the features in ``t-extensions`` (the internal number plan)."""
     for rg in v.ring_groups:
         out.exten(rg["number"], [("", f"Goto({v.ctx('rg', rg['id'])},s,1)")])
+    for conf in v.conferences:
+        out.exten(conf["number"], [("", f"Goto({v.ctx('conf', conf['id'])},s,1)")])
+    for group in v.paging_groups:
+        out.exten(group["number"], [("", f"Goto({v.ctx('page', group['id'])},s,1)")])
+    for lot in v.parking_lots:
+        out.exten(lot["number"], [("", f"Park({lot['lot_name']})"), ("", "Hangup()")])
+        for slot in _slots(lot):
+            out.exten(slot, [("", f"ParkedCall({lot['lot_name']},{slot})"), ("", "Hangup()")])
 
 
 def render_tenant(out, v: TenantView) -> None:
@@ -389,4 +519,6 @@ def render_tenant(out, v: TenantView) -> None:
     _followme(out, v)
     _ring_groups(out, v)
     _blocking(out, v)
+    _conferences(out, v)
+    _paging(out, v)
     _features(out, v)

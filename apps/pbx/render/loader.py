@@ -41,6 +41,10 @@ TABLES: tuple[tuple[str, type], ...] = (
     ("block_list_entries", tm.BlockListEntry),
     ("block_list_dids", tm.BlockList.dids.through),
     ("feature_codes", tm.FeatureCode),
+    ("conferences", tm.Conference),
+    ("parking_lots", tm.ParkingLot),
+    ("paging_groups", tm.PagingGroup),
+    ("paging_members", tm.PagingMember),
     ("custom_dialplans", hooks_models.CustomDialplan),  # integrator hooks (apps.hooks)
     ("routing_hooks", hooks_models.RoutingHook),
 )

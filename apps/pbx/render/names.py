@@ -6,6 +6,8 @@ Names are tenant-qualified, so tenants sharing a server never collide:
     PJSIP objects of a trunk                  <tenant>-trunk-<id>    acme-trunk-3
     dialplan contexts                         <tenant>-<kind>[-<id>] acme-internal, acme-ivr-4
     queue (queues.conf section)               <tenant>-<number>      acme-2000
+    parking lot (res_parking.conf)            <tenant>-park-<id>     acme-park-1
+    conference and its profiles (confbridge)  <tenant>-conf-<id>[-x] acme-conf-2-user
     voicemail context                         <tenant>               1001@acme
 
 Why these cannot collide although tenant slugs contain hyphens: every suffix after the slug is
@@ -19,7 +21,8 @@ from __future__ import annotations
 # Context kinds without an id, and kinds followed by an object id.
 FIXED_CONTEXTS = ("internal", "extensions", "from-did", "outbound", "external", "intersite",
                   "features", "settings", "blocked", "autoanswer")
-ID_CONTEXTS = ("ivr", "tc", "queue", "outrt", "from-trunk", "rg", "rgm", "fm", "blocklist")
+ID_CONTEXTS = ("ivr", "tc", "queue", "outrt", "from-trunk", "rg", "rgm", "fm", "blocklist", "conf", "page",
+               "parked")
 
 
 def endpoint(number: str, tenant: str) -> str:
@@ -36,6 +39,16 @@ def context(tenant: str, kind: str, object_id: int | None = None) -> str:
         return f"{tenant}-{kind}"
     assert kind in ID_CONTEXTS, kind
     return f"{tenant}-{kind}-{object_id}"
+
+
+def parking_lot(lot_id: int, tenant: str) -> str:
+    """A res_parking.conf lot (its own namespace); its slots live in context ``<tenant>-parked-<id>``."""
+    return f"{tenant}-park-{lot_id}"
+
+
+def conference(conf_id: int, tenant: str, profile: str = "") -> str:
+    """A ConfBridge conference, or its bridge/user/admin profile in confbridge.conf."""
+    return f"{tenant}-conf-{conf_id}" + (f"-{profile}" if profile else "")
 
 
 def queue(number: str, tenant: str) -> str:

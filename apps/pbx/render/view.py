@@ -52,6 +52,17 @@ class TenantView:
         self.ring_groups = sorted(self._usable(rows.get("ring_groups", []), "ring group", text.is_number),
                                   key=number_key)
         self.rg_by_id = {r["id"]: r for r in self.ring_groups}
+        self.conferences = sorted(self._usable(rows.get("conferences", []), "conference", text.is_number),
+                                  key=number_key)
+        self.conf_by_id = {r["id"]: r for r in self.conferences}
+        self.paging_groups = sorted(self._usable(rows.get("paging_groups", []), "paging group", text.is_number),
+                                    key=number_key)
+        self.page_by_id = {r["id"]: r for r in self.paging_groups}
+        self.parking_lots = sorted((r for r in self._usable(rows.get("parking_lots", []), "parking lot", text.is_number)
+                                    if text.is_number(r["slot_start"]) and text.is_number(r["slot_end"])),
+                                   key=lambda r: r["id"])
+        for lot in self.parking_lots:
+            lot["lot_name"] = names.parking_lot(lot["id"], self.slug)
         # Organization members reachable by site code + extension (apps.organizations), set by
         # render_views: [(site_code, tenant_slug, extension_length)], this tenant included.
         self.intersite: list = []
@@ -111,7 +122,8 @@ class TenantView:
     @cached_property
     def internal_numbers(self) -> set[str]:
         numbers = {r["number"] for r in self.extensions} | {r["number"] for r in self.queues}
-        numbers |= {r["number"] for r in self.ring_groups}
+        numbers |= {r["number"] for r in self.ring_groups} | {r["number"] for r in self.conferences}
+        numbers |= {r["number"] for r in self.paging_groups} | {r["number"] for r in self.parking_lots}
         return numbers | {r["number"] for r in self.ivrs if r["number"]}
 
     @cached_property
@@ -170,6 +182,10 @@ class TenantView:
             return [f"Goto({self.ctx('tc', target_id)},s,1)"]
         if kind == "ring_group" and target_id in self.rg_by_id:
             return [f"Goto({self.ctx('rg', target_id)},s,1)"]
+        if kind == "conference" and target_id in self.conf_by_id:
+            return [f"Goto({self.ctx('conf', target_id)},s,1)"]
+        if kind == "paging_group" and target_id in self.page_by_id:
+            return [f"Goto({self.ctx('page', target_id)},s,1)"]
         if kind == "external":
             number = text.dialable(row.get(f"{prefix}_number") or "")
             if number.startswith("+") and len(number) > 1:

@@ -1,4 +1,5 @@
-"""Serializers of the PBX features (issue 12): ring groups, block lists, feature codes.
+"""Serializers of the PBX features (issue 12): ring groups, block lists, feature codes, conferences,
+parking lots, paging groups.
 
 Shape and field types only; the services validate members, entries, numbers, destinations and
 code clashes (errors named ``members[2].number``, ``entries[0].value`` ...).
@@ -9,7 +10,9 @@ from rest_framework import serializers
 
 from apps.telephony.api.serializers import NO_UNIQUE, DestinationField
 from apps.telephony.features import BY_KEY, CODE_PATTERN
-from apps.telephony.models import BlockList, BlockListEntry, Did, FeatureCode, RingGroup
+from apps.telephony.models import (
+    BlockList, BlockListEntry, Conference, Did, FeatureCode, PagingGroup, ParkingLot, RingGroup,
+)
 
 
 class RingGroupMemberSerializer(serializers.Serializer):
@@ -104,3 +107,53 @@ class EffectiveFeatureCodeSerializer(serializers.Serializer):
         return {"feature": item.feature.key, "label": item.feature.label, "code": item.code,
                 "default": item.feature.default, "enabled": item.enabled, "customised": item.customised,
                 "argument": item.feature.argument}
+
+
+class ConferenceSerializer(serializers.ModelSerializer):
+    pin = serializers.CharField(write_only=True, required=False, allow_blank=True, allow_null=True, max_length=10,
+                                help_text="Write-only. 3 to 10 digits; empty: no PIN; absent or null: keep.")
+    admin_pin = serializers.CharField(write_only=True, required=False, allow_blank=True, allow_null=True,
+                                      max_length=10, help_text="Write-only. Joins as the administrator.")
+    has_pin = serializers.SerializerMethodField()
+    has_admin_pin = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conference
+        fields = ("id", "number", "name", "pin", "has_pin", "admin_pin", "has_admin_pin", "max_members", "record",
+                  "music_when_alone", "music_class", "announce_join_leave", "wait_for_admin", "created_at",
+                  "updated_at")
+        read_only_fields = ("created_at", "updated_at")
+        extra_kwargs = {"number": NO_UNIQUE}
+
+    def get_has_pin(self, obj) -> bool:
+        return bool(obj.pin)
+
+    def get_has_admin_pin(self, obj) -> bool:
+        return bool(obj.admin_pin)
+
+
+class ParkingLotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ParkingLot
+        fields = ("id", "name", "number", "slot_start", "slot_end", "timeout", "music_class", "created_at",
+                  "updated_at")
+        read_only_fields = ("created_at", "updated_at")
+        extra_kwargs = {"number": {**NO_UNIQUE, "help_text": "Park extension: transfer a call to it to park it."},
+                        "name": NO_UNIQUE}
+
+
+class PagingMembersField(serializers.ListField):
+    child = serializers.IntegerField(min_value=1)
+
+    def get_attribute(self, instance):
+        return sorted(m.extension_id for m in instance.members.all())
+
+
+class PagingGroupSerializer(serializers.ModelSerializer):
+    members = PagingMembersField(required=False, help_text="Extension ids whose phones are paged.")
+
+    class Meta:
+        model = PagingGroup
+        fields = ("id", "number", "name", "duplex", "timeout", "members", "created_at", "updated_at")
+        read_only_fields = ("created_at", "updated_at")
+        extra_kwargs = {"number": NO_UNIQUE}

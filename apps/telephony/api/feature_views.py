@@ -1,4 +1,5 @@
-"""Viewsets of the PBX features: ``/api/ring-groups/``, ``/api/block-lists/``, ``/api/feature-codes/``."""
+"""Viewsets of the PBX features: ``/api/ring-groups/``, ``/api/block-lists/``, ``/api/feature-codes/``,
+``/api/conferences/``, ``/api/parking-lots/``, ``/api/paging-groups/``."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -62,3 +63,45 @@ class FeatureCodeViewSet(TenantScopedViewSet):
     def effective(self, request, tenant=None):
         items = features.effective(selectors.feature_code_list())
         return self.paginated(items, fs.EffectiveFeatureCodeSerializer)
+
+
+class ConferenceViewSet(TenantScopedViewSet):
+    """Conference rooms (ConfBridge) with a PIN and an admin PIN (write-only)."""
+
+    queryset = selectors.conference_list()
+    serializer_class = fs.ConferenceSerializer
+    filterset_fields = ("number", "record", "wait_for_admin")
+    search_fields = ("number", "name")
+    ordering_fields = ("number", "name", "created_at")
+    ordering = ("number",)
+    create_service = staticmethod(services.conference_create)
+    update_service = staticmethod(services.conference_update)
+    delete_service = staticmethod(services.conference_delete)
+
+
+class ParkingLotViewSet(TenantScopedViewSet):
+    """Parking lots: transfer a call to ``number`` to park it, dial its slot to pick it up."""
+
+    queryset = selectors.parking_lot_list()
+    serializer_class = fs.ParkingLotSerializer
+    filterset_fields = ("number", "name")
+    search_fields = ("number", "name")
+    ordering_fields = ("number", "name", "created_at")
+    ordering = ("number",)
+    create_service = staticmethod(services.parking_lot_create)
+    update_service = staticmethod(services.parking_lot_update)
+    delete_service = staticmethod(services.parking_lot_delete)
+
+
+class PagingGroupViewSet(TenantScopedViewSet):
+    """Paging / intercom groups: the number pages the members' phones, auto-answered."""
+
+    queryset = selectors.paging_group_list()
+    serializer_class = fs.PagingGroupSerializer
+    filterset_fields = ("number", "duplex")
+    search_fields = ("number", "name")
+    ordering_fields = ("number", "name", "created_at")
+    ordering = ("number",)
+    create_service = staticmethod(services.paging_group_create)
+    update_service = staticmethod(services.paging_group_update)
+    delete_service = staticmethod(services.paging_group_delete)

@@ -18,3 +18,6 @@ from apps.telephony.api import feature_views  # noqa: E402  (issue 12: PBX featu
 register_tenant_resource("ring-groups", feature_views.RingGroupViewSet)
 register_tenant_resource("block-lists", feature_views.BlockListViewSet)
 register_tenant_resource("feature-codes", feature_views.FeatureCodeViewSet)
+register_tenant_resource("conferences", feature_views.ConferenceViewSet)
+register_tenant_resource("parking-lots", feature_views.ParkingLotViewSet)
+register_tenant_resource("paging-groups", feature_views.PagingGroupViewSet)

@@ -20,6 +20,11 @@ from apps.telephony.services.queues import (
 from apps.telephony.services.featurecodes import (
     feature_code_create, feature_code_delete, feature_code_payload, feature_code_update,
 )
+from apps.telephony.services.rooms import (
+    conference_create, conference_delete, conference_payload, conference_update, paging_group_create,
+    paging_group_delete, paging_group_payload, paging_group_update, parking_lot_create, parking_lot_delete,
+    parking_lot_payload, parking_lot_update,
+)
 from apps.telephony.services.ringgroups import (
     ring_group_create, ring_group_delete, ring_group_payload, ring_group_update,
 )
@@ -35,6 +40,9 @@ from apps.telephony.services.trunks import (
 __all__ = [
     "block_list_create", "block_list_delete", "block_list_payload", "block_list_update",
     "call_settings_apply",
+    "conference_create", "conference_delete", "conference_payload", "conference_update",
+    "paging_group_create", "paging_group_delete", "paging_group_payload", "paging_group_update",
+    "parking_lot_create", "parking_lot_delete", "parking_lot_payload", "parking_lot_update",
     "feature_code_create", "feature_code_delete", "feature_code_payload", "feature_code_update",
     "ring_group_create", "ring_group_delete", "ring_group_payload", "ring_group_update",
     "agent_create", "agent_delete", "agent_payload", "agent_set_state", "agent_update",

@@ -3,7 +3,8 @@
 One tenant (initech) alone on its own server, so the files show the features and little else:
 three extensions (one with follow-me, one forwarding on busy), a ring group of each strategy
 (members with delays, an external number), a DID and two block lists (one for every DID with
-anonymous rejection, one for that DID only), and a tenant's own feature code.
+anonymous rejection, one for that DID only), a tenant's own feature code, two conferences (PINs,
+recording, waiting for the administrator), a parking lot and two paging groups.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from django_tenants.utils import tenant_context
 from apps.telephony import services as tel
 from tests.pbx.golden.demo import ext, host_on, make_server, restart_ids
 
-FEATURE_TABLES = ("ringgroup", "ringgroupmember", "blocklist", "blocklistentry", "blocklist_dids", "featurecode")
+FEATURE_TABLES = ("ringgroup", "ringgroupmember", "blocklist", "blocklistentry", "blocklist_dids", "featurecode",
+                  "conference", "parkinglot", "paginggroup", "pagingmember")
 AGI_URL = "agi://10.0.0.5:4573"
 
 
@@ -58,4 +60,12 @@ def build_features(actor, world) -> tuple:
                           entries=[{"value": "+442071234567"}])
     tel.feature_code_create(**kw, feature="dnd_toggle", code="*31")
     tel.feature_code_create(**kw, feature="intercom", enabled=False)
-    return server, {"ann": ann, "ben": ben, "cat": cat, "front": front, "did": did, "other": other}
+    weekly = tel.conference_create(**kw, number="800", name="Weekly", pin="4321", admin_pin="98765", max_members=20,
+                                   record=True, wait_for_admin=True, announce_join_leave=True)
+    open_room = tel.conference_create(**kw, number="801", name="Open room", music_when_alone=False)
+    tel.parking_lot_create(**kw, name="Main", number="700", slot_start="701", slot_end="705", timeout=60)
+    tel.paging_group_create(**kw, number="900", name="All phones", members=[ann.pk, ben.pk, cat.pk])
+    tel.paging_group_create(**kw, number="901", name="Intercom Ann", duplex=True, timeout=15, members=[ann.pk])
+    tel.did_update(**kw, instance=other, dest={"type": "conference", "id": weekly.pk})
+    return server, {"ann": ann, "ben": ben, "cat": cat, "front": front, "did": did, "other": other,
+                    "weekly": weekly, "open_room": open_room}

@@ -219,9 +219,9 @@ class Command(BaseCommand):
             self.ensure_pbx_features(kw, exts)
 
     def ensure_pbx_features(self, kw, exts):
-        """Issue 12: a ring group, a block list, a tenant's own feature code."""
+        """Issue 12: a ring group, a block list, a feature code, a conference, a parking lot, paging."""
         from apps.telephony import services as tel
-        from apps.telephony.models import BlockList, FeatureCode, RingGroup
+        from apps.telephony.models import BlockList, Conference, FeatureCode, PagingGroup, ParkingLot, RingGroup
 
         self._once(RingGroup.objects.filter(number="5200"), "a ring group", lambda: tel.ring_group_create(
             **kw, number="5200", name="Front desk", members=[
@@ -234,6 +234,12 @@ class Command(BaseCommand):
                      {"kind": "pattern", "value": "_+1900X.", "description": "premium numbers"}]))
         self._once(FeatureCode.objects.filter(feature="dnd_toggle"), "a feature code",
                    lambda: tel.feature_code_create(**kw, feature="dnd_toggle", code="*31"))
+        self._once(Conference.objects.filter(number="5300"), "a conference", lambda: tel.conference_create(
+            **kw, number="5300", name="Team meeting", pin="2468", admin_pin="13579", max_members=20))
+        self._once(ParkingLot.objects.filter(number="5400"), "a parking lot", lambda: tel.parking_lot_create(
+            **kw, name="Main lot", number="5400", slot_start="5401", slot_end="5410"))
+        self._once(PagingGroup.objects.filter(number="5500"), "a paging group", lambda: tel.paging_group_create(
+            **kw, number="5500", name="All desks", members=[e.pk for e in exts.values()]))
 
     # --- acme: CRM ------------------------------------------------------------------------------
     def ensure_crm(self, actor, tenant):
