@@ -62,6 +62,10 @@ request_rules({
         "emergency_numbers": {"items": {"type": "string", "maxLength": 10, "pattern": "^[0-9]+$"}},
     }, "schema": _ROUTE_PATTERNS},
     "IvrOptionRequest": {"fields": {"digit": {"pattern": "^[0-9*#]$"}}},
+    # A member is an extension or an agent: exactly one of the two ids.
+    "QueueMemberRequest": {"schema": {"oneOf": [
+        {"required": ["extension"], "properties": {"extension": {"type": "integer"}, "agent": {"type": "null"}}},
+        {"required": ["agent"], "properties": {"agent": {"type": "integer"}, "extension": {"type": "null"}}}]}},
     "QueueRequest": {"fields": {"music_on_hold": {"pattern": validators.TOKEN_PATTERN}}},
     "IvrRequest": {"fields": {"number": {"pattern": _blank_or(_INTERNAL["pattern"])},
                               "greeting_recording": {"pattern": _blank_or(validators.SOUND_PATTERN)}}},
