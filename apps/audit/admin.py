@@ -46,6 +46,6 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
 
     @admin.display(description="Object", ordering="object_type")
     def object(self, obj):
-        return format_html("{} {}", model_label(obj.object_type), truncated(obj.object_repr or obj.object_id, "24em"))
+        return format_html("{} {}", model_label(obj.object_type), truncated(obj.object_repr or obj.object_id, "20em"))
 
     scope_fields = {"tenant": "tenant", "reseller": "reseller"}

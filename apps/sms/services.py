@@ -210,7 +210,7 @@ def _log_to_crm(tenant, message: SmsMessage) -> None:
     try:
         with transaction.atomic():
             activity_create(actor=Principal.system("sms"), tenant=tenant, kind=Activity.Kind.NOTE,
-                            subject=f"SMS from {message.remote} to {message.did} [{message.message_id}]"[:200],
+                            subject=f"SMS from {message.remote} to {message.did}",
                             body=message.text, contact_id=message.contact_id, occurred_at=message.created_at)
     except DomainError:  # the CRM refused the note (a rule of its own): the SMS itself is kept
         logger.warning("SMS %s: the CRM refused its note", message.message_id, exc_info=True)

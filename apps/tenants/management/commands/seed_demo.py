@@ -60,6 +60,8 @@ class Command(BaseCommand):
                 self.ensure_calls(server, acme)
             if "globex" in tenants:
                 self.ensure_globex(actor, Tenant.objects.get(pk=tenants["globex"].pk))
+            if "acme" in tenants:
+                self.ensure_sms(actor, reseller, Tenant.objects.get(pk=tenants["acme"].pk))
             self.ensure_exports(actor, reseller)
         w = self.stdout.write
         if credentials is None:
@@ -352,6 +354,37 @@ class Command(BaseCommand):
                        lambda: hooks.routing_hook_create(
                            **kw, name="crm-router", url="https://crm.acme.example/thirdlane/route", enabled=False,
                            timeout_ms=1500, fallback={"type": "queue", "id": queue.pk} if queue else None))
+
+    # --- SMS: the reseller's custom HTTP provider, acme's main number SMS-capable, a conversation ------
+    def ensure_sms(self, actor, reseller, tenant):
+        from apps.sms import services as sms
+        from apps.sms.models import SmsMessage, SmsOptOut, SmsSettings
+        from apps.sms.providers.models import SmsProvider
+        from apps.sms.providers.services import provider_create
+        from apps.telephony import services as tel
+        from apps.telephony.models import Did
+
+        provider = self._once(SmsProvider.objects.filter(name="Demo SMS adapter"), "an SMS provider",
+                              lambda: provider_create(actor=actor, name="Demo SMS adapter", reseller=reseller,
+                                                      url="https://sms-adapter.demo.example/messages"))
+        with tenant_context(tenant):
+            did = Did.objects.filter(number="+14155550100").first()
+            if did is None:
+                return
+            if not did.sms_enabled:
+                tel.did_update(actor=actor, tenant=tenant, instance=did, sms_enabled=True)
+            self._once(SmsSettings.objects.all(), "SMS settings", lambda: sms.sms_settings_update(
+                actor=actor, tenant=tenant, max_segments=5))
+            has_messages = SmsMessage.objects.exists()
+            has_opt_outs = SmsOptOut.objects.exists()
+        if not has_messages:
+            self.created.append("an SMS conversation")
+            sms.inbound_receive(provider=provider, carrier_message_id="demo-1", sender="+14155550123",
+                                to="+14155550100", text="Hi, is the support line open on Saturday?")
+        if not has_opt_outs:
+            self.created.append("an SMS opt-out")
+            with tenant_context(tenant):
+                sms.opt_out_create(actor=actor, tenant=tenant, did="+14155550100", remote="+14155550199")
 
     # --- globex ------------------------------------------------------------------------------------
     def ensure_globex(self, actor, tenant):
