@@ -241,7 +241,8 @@ def main() -> int:
         print(f"  {f'baseline: SELECTs only ({rows} rows)':<38}{select_t:>9.3f}{select_q:>9}")
         print(f"  {'baseline: per-tenant loader + render':<38}{naive_t:>9.3f}{naive_q:>9}")
         print(f"  {'validate the rendered files':<38}{validate_t:>9.3f}")
-        print(f"  output: {size / 1e6:.1f} MB in 4 files, {rendered.files['extensions.conf'].count(chr(10))} "
+        print(f"  output: {size / 1e6:.1f} MB in {len(rendered.files)} files, "
+              f"{rendered.files['extensions.conf'].count(chr(10))} "
               f"dialplan lines")
         print(f"  queries grow with extensions: {'NO' if small_q == render_q else 'YES'} "
               f"({small_q} at {args.small}/tenant, {render_q} at {args.extensions}/tenant)")
