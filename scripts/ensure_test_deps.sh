@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs besides Python packages: PostgreSQL and Redis answering on their
-# standard ports, Debian's chromium for the browser tests, and perl (with prove) and node for the SMS
-# reference adapters' tests and conformance suite. Starts or installs what is missing (installing
+# standard ports, Debian's chromium for the browser tests, perl (with prove) and node for the SMS
+# reference adapters' tests and conformance suite, and SoX (with MP3) and eSpeak NG for sound files. Starts or installs what is missing (installing
 # needs root, as on CI); says clearly what it could not do.
 set -uo pipefail
 
@@ -41,5 +41,11 @@ if ! command -v perl >/dev/null || ! command -v prove >/dev/null || ! perl -MHTT
 fi
 if ! command -v node >/dev/null; then
   apt_install nodejs || { echo "ensure_test_deps: cannot install nodejs (SMS adapter tests need it)" >&2; exit 1; }
+fi
+# Sound files (apps.sounds, docs/sounds.md): SoX reads WAV/MP3/OGG and converts, eSpeak NG speaks.
+if ! command -v sox >/dev/null || ! command -v espeak-ng >/dev/null \
+    || ! sox -h 2>/dev/null | grep -i "AUDIO FILE FORMATS" | grep -qw mp3; then
+  apt_install sox libsox-fmt-mp3 espeak-ng \
+    || { echo "ensure_test_deps: cannot install sox, libsox-fmt-mp3 and espeak-ng (sound tests need them)" >&2; exit 1; }
 fi
 exit 0

@@ -92,6 +92,7 @@ TENANT_APPS = [
     "apps.reports",
     "apps.billing",
     "apps.hooks",
+    "apps.sounds",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -277,6 +278,21 @@ PBX_AGI_URL = env("PBX_AGI_URL", "")
 CALL_CONTROL_MAX_RETRIES = env_int("CALL_CONTROL_MAX_RETRIES", 3)
 CALL_CONTROL_RETRY_BASE = float(env("CALL_CONTROL_RETRY_BASE", "1.0"))
 CALL_CONTROL_EXPIRE = env_int("CALL_CONTROL_EXPIRE", 120)
+
+# --- Sound files (apps.sounds; docs/sounds.md) ---------------------------------------------
+# Uploads and their converted files (8 kHz mono 16-bit WAV and mu-law, what Asterisk plays).
+SOUNDS_MEDIA_DIR = env("SOUNDS_MEDIA_DIR", str(BASE_DIR / ".local" / "sounds"))
+SOUNDS_MAX_UPLOAD_BYTES = env_int("SOUNDS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+SOUNDS_MAX_PROMPT_SECONDS = env_int("SOUNDS_MAX_PROMPT_SECONDS", 300)  # an IVR greeting or announcement
+SOUNDS_MAX_MOH_SECONDS = env_int("SOUNDS_MAX_MOH_SECONDS", 1800)  # one music-on-hold file
+SOUNDS_MAX_PER_TENANT = env_int("SOUNDS_MAX_PER_TENANT", 500)
+SOUNDS_TTS_LANGUAGE = env("SOUNDS_TTS_LANGUAGE", "en-us")  # eSpeak NG language of IVR prompts and TTS defaults
+SOUNDS_TTS_MAX_CHARS = env_int("SOUNDS_TTS_MAX_CHARS", 2000)
+SOUNDS_TOOL_TIMEOUT = env_int("SOUNDS_TOOL_TIMEOUT", 300)  # seconds one sox / espeak-ng run may take
+SOUNDS_SOX = env("SOUNDS_SOX", "sox")  # the tools, on PATH unless a path is given
+SOUNDS_ESPEAK = env("SOUNDS_ESPEAK", "espeak-ng")
+# Played by an IVR whose own prompt is not on the server yet (a file of Asterisk's core sounds).
+SOUNDS_STOCK_PROMPT = env("SOUNDS_STOCK_PROMPT", "enter-ext-of-person")
 
 # --- SMS (apps.sms; docs/sms.md) ----------------------------------------------------------
 # Tries while an adapter is down or answers 5xx (backoff SMS_RETRY_BASE s, 2x, 4x ...), then failed.

@@ -38,7 +38,7 @@ class ServerForm(forms.ModelForm):
     class Meta:
         model = Server
         fields = ("name", "location", "role", "is_active", "host", "sip_address", "sip_port", "ami_host", "ami_port",
-                  "ami_username", "ami_secret", "config_dir")
+                  "ami_username", "ami_secret", "config_dir", "sounds_dir")
 
     def clean_ami_secret(self):
         value = self.cleaned_data.get("ami_secret")
@@ -48,7 +48,7 @@ class ServerForm(forms.ModelForm):
         data = super().clean()
         checks = {"name": validators.validate_server_name, "host": validators.validate_host,
                   "sip_address": validators.validate_host, "ami_host": validators.validate_host,
-                  "config_dir": validators.validate_config_dir}
+                  "config_dir": validators.validate_config_dir, "sounds_dir": validators.validate_sounds_dir}
         for name, check in checks.items():
             if data.get(name):
                 try:
@@ -102,7 +102,7 @@ class ServerAdmin(ScopedModelAdmin):
         (None, {"fields": ("name", "location", "role", "is_active")}),
         ("SIP", {"fields": ("host", "sip_address", "sip_port")}),
         ("AMI", {"fields": ("ami_host", "ami_port", "ami_username", "ami_secret")}),
-        ("Configuration", {"fields": ("config_dir", "pending_reload", "recent_pushes", "created_at", "updated_at")}),
+        ("Configuration", {"fields": ("config_dir", "sounds_dir", "pending_reload", "recent_pushes", "created_at", "updated_at")}),
     )
 
     def scope_queryset(self, queryset, principal):

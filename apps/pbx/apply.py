@@ -35,6 +35,7 @@ RELOADS: tuple[tuple[str, str, str], ...] = (
     ("extensions.conf", "command", "dialplan reload"),
     ("queues.conf", "module", "app_queue.so"),
     ("voicemail.conf", "module", "app_voicemail.so"),
+    ("musiconhold.conf", "module", "res_musiconhold.so"),  # also when music-on-hold files came or went
     ("confbridge.conf", "module", "app_confbridge.so"),
     ("res_parking.conf", "module", "res_parking.so"),
 )
@@ -199,8 +200,32 @@ def run_push(push: ConfigPush) -> ConfigPush:
         _unlock(server.pk)
 
 
+def _prepare_sounds(server: Server, rendered):
+    """IVR prompts spoken for IVRs that lack one (apps.sounds.ivr_prompts), then the files rendered
+    again from the same rows so the dialplan references them; only for servers that get sounds."""
+    from apps.pbx.render import render_views
+    from apps.sounds import ivr_prompts
+
+    if not (server.sounds_dir or "").strip() or not ivr_prompts.sync(rendered.views):
+        return rendered
+    return render_views(rendered.views, server)
+
+
+def _write_sounds(push: ConfigPush, server: Server, rendered) -> list[str]:
+    """Copy the tenants' ready sounds to sounds_dir (only changed ones) before anything reloads;
+    returns "musiconhold.conf" to reload when music-on-hold files came or went."""
+    from apps.sounds import push as sound_push
+
+    try:
+        changed = sound_push.push(server, rendered.views)
+    except sound_push.SoundsPushError as exc:
+        raise PushFailed(str(exc)) from exc
+    _set(push, sounds_changed=sorted(set(push.sounds_changed or []) | set(changed)))
+    return ["musiconhold.conf"] if sound_push.moh_changed(changed) else []
+
+
 def _render_write_reload(push: ConfigPush, server: Server) -> None:
-    rendered = render_server(server)
+    rendered = _prepare_sounds(server, render_server(server))
     _set(push, checksum=rendered.checksum, tenant_count=len(rendered.tenants), tenant_ids=rendered.tenant_ids,
          stage="validating", progress=30)
     if rendered.skipped:
@@ -211,7 +236,8 @@ def _render_write_reload(push: ConfigPush, server: Server) -> None:
         raise PushFailed(f"rendered configuration is invalid ({len(problems)} problems): " + "; ".join(problems[:3]))
     _set(push, stage="writing", progress=40)
     changed = write_files(server.config_dir, {name: rendered.files[name] for name in FILES})
-    pending = sorted(set(server.pending_reload or []) | set(changed))
+    moh_files = _write_sounds(push, server, rendered)
+    pending = sorted(set(server.pending_reload or []) | set(changed) | set(moh_files))
     Server.objects.filter(pk=server.pk).update(pending_reload=pending)
     files_changed = sorted(set(push.files_changed or []) | set(changed))
     _set(push, files_changed=files_changed, stage="reloading" if pending else "no changes", progress=60)

@@ -37,6 +37,11 @@ class Server(models.Model):
     ami_username = models.CharField(max_length=80)
     ami_secret = EncryptedTextField(blank=True)
     config_dir = models.CharField(max_length=255, default="/etc/asterisk/thirdlane")
+    # Tenants' prompts and music on hold go to <sounds_dir>/<tenant>/ with each push (apps.sounds);
+    # empty: this server gets no sound files, and the dialplan plays stock sounds instead.
+    sounds_dir = models.CharField(max_length=255, default="/var/lib/asterisk/sounds/thirdlane", blank=True,
+                                  help_text="Directory (on the worker that pushes) for tenants' sound files; "
+                                            "empty: none are sent.")
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL, related_name="servers")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PBX)
     is_active = models.BooleanField(default=True)
@@ -75,6 +80,8 @@ class ConfigPush(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     stage = models.CharField(max_length=80, blank=True, help_text="What the push is doing or did last.")
     files_changed = models.JSONField(default=list, blank=True)
+    sounds_changed = models.JSONField(default=list, blank=True,
+                                      help_text="Sound files written or removed, relative to the server's sounds_dir.")
     modules_reloaded = models.JSONField(default=list, blank=True)
     checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the rendered files.")
     tenant_count = models.PositiveIntegerField(default=0)

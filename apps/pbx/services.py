@@ -23,7 +23,7 @@ from thirdlane.services import check_fields, delete, record_change
 logger = logging.getLogger(__name__)
 
 SERVER_FIELDS = {"name", "host", "sip_address", "sip_port", "ami_host", "ami_port", "ami_username", "ami_secret",
-                 "config_dir", "location", "role", "is_active"}
+                 "config_dir", "sounds_dir", "location", "role", "is_active"}
 LOCATION_FIELDS = {"name", "code", "description", "timezone"}
 
 
@@ -44,7 +44,7 @@ def _clean_server(server: Server) -> None:
     errors: dict[str, list] = {}
     checks = [("name", validators.validate_server_name), ("host", validators.validate_host),
               ("sip_address", validators.validate_host), ("ami_host", validators.validate_host),
-              ("config_dir", validators.validate_config_dir)]
+              ("config_dir", validators.validate_config_dir), ("sounds_dir", validators.validate_sounds_dir)]
     for name, check in checks:
         try:
             check(getattr(server, name))

@@ -19,6 +19,8 @@ HOST_SCHEMA = {"anyOf": [{"type": "string", "maxLength": 253, "pattern": f"^{_LA
 # An absolute path of non-empty segments, none of them "." or "..".
 _SEGMENT = "(?:[^/.\\u0000][^/\\u0000]*|\\.[^/.\\u0000][^/\\u0000]*|\\.\\.[^/\\u0000]+)"
 CONFIG_DIR_PATTERN = f"^(?:/{_SEGMENT})+/?$"
+# sounds_dir ends up in dialplan arguments and musiconhold.conf: plain path characters only (or empty).
+SOUNDS_DIR_PATTERN = r"^$|^(?:/[A-Za-z0-9_][A-Za-z0-9._-]*)+/?$"
 
 
 def validate_server_name(value: str) -> None:
@@ -44,6 +46,12 @@ def validate_config_dir(value: str) -> None:
     if not value.startswith("/") or "//" in value or posixpath.normpath(value) != value.rstrip("/") \
             or "\x00" in value:
         raise ValidationError("An absolute, normalised path (no '..', no '//').", code="invalid_path")
+
+
+def validate_sounds_dir(value: str) -> None:
+    if value and (not re.match(SOUNDS_DIR_PATTERN, value) or posixpath.normpath(value) != value.rstrip("/")):
+        raise ValidationError("Empty (no sound files) or an absolute, normalised path of letters, digits, . _ - "
+                              "(it is written into the dialplan and musiconhold.conf).", code="invalid_path")
 
 
 def validate_timezone(value: str) -> None:

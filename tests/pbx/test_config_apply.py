@@ -21,9 +21,10 @@ from tests.pbx.test_config_transcripts import sliced
 pytestmark = pytest.mark.django_db
 
 # After app_queue reloads, a push syncs the agents of each queue (QueueStatus, then adds/removes).
-ALL_RELOADS = ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "reload-confbridge", "reload-parking",
-               "queue:qs-1"]
+ALL_RELOADS = ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "reload-moh", "reload-confbridge",
+               "reload-parking", "queue:qs-1"]
 VOICEMAIL = {"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"}),
+             "reload-moh": ("reload-queue", {b"app_queue.so": b"res_musiconhold.so"}),
              "reload-confbridge": ("reload-queue", {b"app_queue.so": b"app_confbridge.so"}),
              "reload-parking": ("reload-queue", {b"app_queue.so": b"res_parking.so"})}
 # The recording's queue is acme-sales; the demo's is acme-2000 (number 2000).
@@ -67,7 +68,7 @@ def test_first_push_writes_every_file_and_reloads_each_module(world, system_acto
     assert push.progress == 100 and push.attempts == 1 and push.finished_at is not None
     assert push.files_changed == sorted(FILES)
     assert push.modules_reloaded == ["res_pjsip.so", "dialplan reload", "app_queue.so", "app_voicemail.so",
-                                     "app_confbridge.so", "res_parking.so"]
+                                     "res_musiconhold.so", "app_confbridge.so", "res_parking.so"]
     rendered = render_server(server)
     assert push.checksum == rendered.checksum and push.tenant_count == 2
     for name in FILES:
@@ -123,7 +124,7 @@ def test_files_written_by_a_failed_push_are_reloaded_by_the_next_one(world, syst
         assert_replayed(peer)
     assert push.status == "succeeded" and push.files_changed == []
     assert push.modules_reloaded == ["res_pjsip.so", "dialplan reload", "app_queue.so", "app_voicemail.so",
-                                     "app_confbridge.so", "res_parking.so"]
+                                     "res_musiconhold.so", "app_confbridge.so", "res_parking.so"]
 
 
 def test_a_server_that_comes_back_during_the_retries_gets_the_push(world, system_actor, tmp_path):

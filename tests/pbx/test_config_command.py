@@ -26,7 +26,8 @@ def test_summary_show_and_write(world, system_actor, tmp_path):
     assert "2 tenants, 5 phone endpoints" in summary and render_server(server).checksum[:16] in summary
     shown = run(server.name, "--show", "pjsip.conf")
     assert "[1001-acme](tl-phone)" in shown and "Demo-acme-Sip" not in shown
-    assert "wrote confbridge.conf, extensions.conf, pjsip.conf, queues.conf, res_parking.conf, voicemail.conf" in run(server.name, "--write", str(tmp_path))
+    assert ("wrote confbridge.conf, extensions.conf, musiconhold.conf, pjsip.conf, queues.conf, res_parking.conf, "
+            "voicemail.conf") in run(server.name, "--write", str(tmp_path))
     assert "Demo-acme-Sip" in (tmp_path / "pjsip.conf").read_text()
     assert "nothing (unchanged)" in run(server.name, "--write", str(tmp_path))
     with pytest.raises(CommandError):

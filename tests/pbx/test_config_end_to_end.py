@@ -15,9 +15,10 @@ pytestmark = pytest.mark.celery_worker
 def test_apply_through_a_real_worker(committed_world, celery_worker, system_actor, tmp_path):
     from tests.conftest import ApiClient
 
-    transcript = sliced("reload", ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "reload-confbridge",
-                                   "reload-parking", "queue:qs-1"],
+    transcript = sliced("reload", ["reload-pjsip", "cmd-dpreload", "reload-queue", "reload-vm", "reload-moh",
+                                   "reload-confbridge", "reload-parking", "queue:qs-1"],
                         derive={"reload-vm": ("reload-queue", {b"app_queue.so": b"app_voicemail.so"}),
+                                "reload-moh": ("reload-queue", {b"app_queue.so": b"res_musiconhold.so"}),
                                 "reload-confbridge": ("reload-queue", {b"app_queue.so": b"app_confbridge.so"}),
                                 "reload-parking": ("reload-queue", {b"app_queue.so": b"res_parking.so"})},
                         rename={b"acme-sales": b"acme-2000"})

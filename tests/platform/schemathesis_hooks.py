@@ -75,6 +75,27 @@ _CSV = st.lists(st.tuples(st.sampled_from(["Ada", "Grace", "Linus", "Mary", "Ala
 schemathesis.openapi.media_type("text/csv", _CSV)
 
 
+def _audio_samples(fmt: str) -> list[bytes]:
+    """Real sounds made by SoX (as a customer's files would be): a sound upload's file part is audio
+    (its `encoding` says audio/wav, audio/mpeg or audio/ogg); schemathesis' default is a PNG."""
+    import subprocess
+    import tempfile
+
+    samples = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, (rate, channels, seconds) in enumerate(((8000, 1, 0.2), (44100, 2, 0.3))):
+            path = f"{tmp}/{index}.{fmt}"
+            subprocess.run(["sox", "-n", "-r", str(rate), "-c", str(channels), path, "synth", str(seconds), "sine",
+                            "440"], check=True, capture_output=True)
+            with open(path, "rb") as handle:
+                samples.append(handle.read())
+    return samples
+
+
+for _type, _fmt in (("audio/wav", "wav"), ("audio/mpeg", "mp3"), ("audio/ogg", "ogg")):
+    schemathesis.openapi.media_type(_type, st.sampled_from(_audio_samples(_fmt)))
+
+
 PHONE_CODES = {"invalid_e164", "invalid_phone"}
 REGION = "US"  # the test world's tenant's default_region
 

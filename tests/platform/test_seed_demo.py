@@ -30,6 +30,8 @@ def counts() -> dict:
                 result[f"{tenant.slug}.{model._meta.label}"] = model.objects.count()
             for model in apps.get_app_config("crm").get_models():
                 result[f"{tenant.slug}.{model._meta.label}"] = model.objects.count()
+            for model in apps.get_app_config("sounds").get_models():
+                result[f"{tenant.slug}.{model._meta.label}"] = model.objects.count()
     return result
 
 
@@ -63,6 +65,13 @@ def test_demo_fills_every_list_through_the_services(monkeypatch):
         assert queue.members.filter(agent__isnull=False).count() == 2
         assert Ivr.objects.get().options.count() == 3
         assert Contact.objects.filter(account__isnull=False).count() >= 3
+        from apps.sounds.models import SoundFile
+
+        # Sounds, converted: a spoken prompt, music on hold the queue plays, a prompt for every IVR.
+        sounds = {(s.kind, s.moh_class, s.name): s.status for s in SoundFile.objects.all()}
+        assert sounds[("prompt", "", "welcome")] == sounds[("moh", "calm", "calm-1")] == "ready"
+        assert all(sounds[("prompt", "", f"ivr-{pk}")] == "ready" for pk in Ivr.objects.values_list("pk", flat=True))
+        assert queue.music_on_hold == "calm"
     # Made by the services: each object has its audit entry, telephony and CRM their events.
     assert AuditEntry.objects.filter(object_type="telephony.extension", tenant_slug="acme").count() == 5
     assert AuditEntry.objects.filter(object_type="pbx.server").count() == 1

@@ -227,7 +227,7 @@ def _translate(exc) -> tuple[str, str | None, dict | None, int | None]:
 def exception_handler(exc, context):
     code, detail, errors, status = _translate(exc)
     extra = exc.extra if isinstance(exc, DomainError) else {}
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, DomainError):  # a DomainError's detail is meant for the client
         logger.exception("unhandled error in API view", exc_info=exc)
         detail = "Unexpected server error. Quote the request id when reporting it."
     body = problem(code, detail, status=status, errors=errors, **extra)

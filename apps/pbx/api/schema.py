@@ -12,5 +12,6 @@ request_rules({
         "sip_address": validators.HOST_SCHEMA,
         "ami_host": validators.HOST_SCHEMA,
         "config_dir": {"pattern": validators.CONFIG_DIR_PATTERN},
+        "sounds_dir": {"pattern": validators.SOUNDS_DIR_PATTERN},
     }},
 })

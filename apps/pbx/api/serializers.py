@@ -26,7 +26,7 @@ class ServerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Server
         fields = ("id", "name", "host", "sip_address", "sip_port", "ami_host", "ami_port", "ami_username",
-                  "ami_secret", "ami_secret_set", "config_dir", "location", "role", "is_active", "tenant_count",
+                  "ami_secret", "ami_secret_set", "config_dir", "sounds_dir", "location", "role", "is_active", "tenant_count",
                   "pending_reload", "created_at", "updated_at")
         read_only_fields = ("pending_reload", "created_at", "updated_at")
         extra_kwargs = {"name": {"validators": []}}
@@ -58,7 +58,8 @@ class ConfigPushSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConfigPush
-        fields = ("id", "server", "status", "progress", "stage", "files_changed", "modules_reloaded", "checksum",
+        fields = ("id", "server", "status", "progress", "stage", "files_changed", "sounds_changed", "modules_reloaded",
+                  "checksum",
                   "tenant_count", "attempts", "error", "requested_by", "request_id", "created_at", "started_at",
                   "finished_at")
         read_only_fields = fields

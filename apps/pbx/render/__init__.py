@@ -15,10 +15,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from apps.pbx.render import dialplan, features, loader, pjsip, queues, voicemail
+from apps.pbx.render import dialplan, features, loader, pjsip, queues, sounds, voicemail
 from apps.pbx.render.view import TenantView
 
-FILES = ("confbridge.conf", "extensions.conf", "pjsip.conf", "queues.conf", "res_parking.conf", "voicemail.conf")
+FILES = ("confbridge.conf", "extensions.conf", "musiconhold.conf", "pjsip.conf", "queues.conf", "res_parking.conf",
+         "voicemail.conf")
 
 
 @dataclass
@@ -66,8 +67,10 @@ def _attach_intersite(views: list[TenantView], server) -> None:
 
 def render_views(views: list[TenantView], server) -> RenderedConfig:
     _attach_intersite(views, server)
+    sounds.attach(views, server)
     files = {
         "extensions.conf": dialplan.render(views, server.name),
+        "musiconhold.conf": sounds.render(views, server.name),
         "pjsip.conf": pjsip.render(views, server),
         "queues.conf": queues.render(views, server.name),
         "confbridge.conf": features.render_confbridge(views, server.name),  # conferences (issue 12)

@@ -15,6 +15,8 @@ the tests. It knows the subset of Asterisk's syntax we emit and is strict about 
   outbound_auth, transport and context exist; registrations and identifies name real objects.
 - across files: ``Dial(PJSIP/<endpoint>)``, ``Queue(<name>)``, ``VoiceMail(<box>@<context>)``,
   queue members and endpoint mailboxes exist.
+- musiconhold.conf (when given): known modes, one plain directory per mode=files class, a
+  ``default`` class, no class twice, and every queue's ``musicclass`` defined there.
 
 ``validate(files)`` returns a list of problems (empty when the bundle is good).
 """
@@ -408,6 +410,47 @@ def references(contexts: dict[str, Context]):
                         yield ctx.name, "nested", inner
 
 
+MOH_MODES = {"files", "mp3", "quietmp3", "mp3nb", "quietmp3nb", "custom", "playlist"}
+MOH_SORTS = {"random", "alpha", "randstart"}
+
+
+def check_musiconhold(text: str, queue_sections: list[Section]) -> list[str]:
+    """musiconhold.conf: ``[general]``, then classes with a known mode, an (absolute, or relative to
+    the data directory) ``directory`` for mode files, no class twice; every queue's ``musicclass``
+    names one of them."""
+    errors: list[str] = []
+    try:
+        sections = parse(text, "musiconhold.conf")
+    except ConfError as exc:
+        return [str(exc)]
+    classes: set[str] = set()
+    for s in sections:
+        if s.name == "general":
+            continue
+        if s.name in classes:
+            errors.append(f"musiconhold.conf:{s.line}: class {s.name} defined twice")
+        classes.add(s.name)
+        mode, directory, sort = s.get("mode"), s.get("directory"), s.get("sort")
+        if len(mode) != 1 or mode[0] not in MOH_MODES:
+            errors.append(f"musiconhold.conf:{s.line}: class {s.name}: mode must be one of {sorted(MOH_MODES)}")
+        elif mode[0] == "files" and (len(directory) != 1 or not re.match(r"^/?[A-Za-z0-9_][A-Za-z0-9._/-]*$",
+                                                                        directory[0]) or ".." in directory[0]):
+            errors.append(f"musiconhold.conf:{s.line}: class {s.name}: mode files needs one plain directory")
+        if sort and (len(sort) != 1 or sort[0] not in MOH_SORTS):
+            errors.append(f"musiconhold.conf:{s.line}: class {s.name}: sort must be one of {sorted(MOH_SORTS)}")
+        unknown = {i.key for i in s.items} - {"mode", "directory", "sort", "application", "format", "digit",
+                                               "announcement", "kill_escalation_delay", "kill_method"}
+        if unknown:
+            errors.append(f"musiconhold.conf:{s.line}: class {s.name}: unknown options {sorted(unknown)}")
+    if "default" not in classes:
+        errors.append("musiconhold.conf: no default class")
+    for s in queue_sections:
+        for value in s.get("musicclass"):
+            if value not in classes:
+                errors.append(f"queues.conf: queue {s.name}: musicclass {value} is not in musiconhold.conf")
+    return errors
+
+
 def validate(files: dict[str, str]) -> list[str]:
     errors: list[str] = []
     try:
@@ -418,6 +461,8 @@ def validate(files: dict[str, str]) -> list[str]:
         vm_sections = parse(files.get("voicemail.conf", ""), "voicemail.conf")
     except ConfError as exc:
         return errors + [str(exc)]
+    if "musiconhold.conf" in files:
+        errors += check_musiconhold(files["musiconhold.conf"], queue_sections)
     objects, pj_errors = pjsip_objects(pjsip_sections)
     errors += pj_errors
     mailboxes, vm_contexts = set(), set()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from apps.pbx.render import features, names, text
 from apps.pbx.render import hooks
+from apps.pbx.render import sounds
 from apps.pbx.render.view import Row, TenantView
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -304,12 +305,8 @@ def _ivr(out: Lines, v: TenantView, ivr: Row) -> None:
     timeout = int(ivr["timeout"] or 5)
     apps = [("", f"NoOp({v.slug}: IVR {text.label(ivr['name'])})"), ("", "Answer()"), ("", "Set(TL_TRIES=0)"),
             ("menu", "Set(TIMEOUT(digit)=3)"), ("", f"Set(TIMEOUT(response)={timeout})")]
-    recording = text.sound(ivr["greeting_recording"])
-    if recording:
-        apps.append(("", f"Background({recording})"))
-    elif (ivr["greeting_text"] or "").strip():
-        # Text greetings are spoken from a prompt generated per IVR (docs/asterisk.md).
-        apps.append(("", f"Background(thirdlane/{v.slug}/ivr-{ivr['id']})"))
+    # The tenant's prompt, the one the portal spoke for the IVR, or a stock sound: never a missing file.
+    apps.append(("", f"Background({sounds.ivr_greeting(v, ivr)})"))
     apps.append(("", f"WaitExten({timeout})"))
     out.exten("s", apps)
     for option in v.ivr_options.get(ivr["id"], []):

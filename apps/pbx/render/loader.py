@@ -19,6 +19,7 @@ from django.db import connection
 from thirdlane.crypto import EncryptedTextField, decrypt
 
 from apps.hooks import models as hooks_models
+from apps.sounds.models import SoundFile
 from apps.telephony import models as tm
 
 # Tables the renderers read, in load order. created_at/updated_at are never needed.
@@ -50,6 +51,7 @@ TABLES: tuple[tuple[str, type], ...] = (
     ("paging_members", tm.PagingMember),
     ("custom_dialplans", hooks_models.CustomDialplan),  # integrator hooks (apps.hooks)
     ("routing_hooks", hooks_models.RoutingHook),
+    ("sounds", SoundFile),  # prompts and music on hold (apps.sounds)
 )
 SKIP_FIELDS = {"created_at", "updated_at"}
 # Schemas per statement. PostgreSQL plans a UNION ALL in more than linear time in its branches:

@@ -6,7 +6,7 @@ actions add, pause and remove them over AMI (apps.pbx.contact_center), and
 """
 from __future__ import annotations
 
-from apps.pbx.render import names, text
+from apps.pbx.render import names, sounds, text
 from apps.pbx.render.view import TenantView
 
 STRATEGIES = {"ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom", "rrordered"}
@@ -28,7 +28,7 @@ def render(views: list[TenantView], server_name: str) -> str:
             out += [f"[{view.queue_name(queue)}]", f"; {view.slug} queue {queue['number']} {text.label(queue['name'])}",
                     f"strategy = {queue['strategy'] if queue['strategy'] in STRATEGIES else 'ringall'}", f"timeout = {int(queue['ring_timeout'])}", "retry = 5",
                     f"wrapuptime = {int(queue['wrapup_time'])}", f"maxlen = {int(queue['max_callers'])}",
-                    f"musicclass = {text.sound(queue['music_on_hold']) or 'default'}",
+                    f"musicclass = {sounds.moh_class(view, queue['music_on_hold'])}",
                     f"joinempty = {'yes' if queue['join_empty'] else 'paused,unavailable,invalid,unknown'}",
                     "leavewhenempty = no", "ringinuse = no",
                     f"announce-position = {'yes' if queue['announce_position'] else 'no'}",

@@ -39,6 +39,8 @@ def make_server(**overrides) -> Server:
     fields = dict(name="pbx-demo-1", host="pbx1.example.net", sip_address="sip1.example.net", sip_port=5060,
                   ami_host="127.0.0.1", ami_port=5038, ami_username="portal", ami_secret="portal-secret",
                   config_dir="/etc/asterisk", location=location)
+    # A server writing to a test's own config_dir gets sound files only when the test says where.
+    fields["sounds_dir"] = "" if "config_dir" in overrides else "/var/lib/asterisk/sounds/thirdlane"
     fields.update(overrides)
     return Server.objects.create(**fields)
 
@@ -112,8 +114,49 @@ def build_globex(actor, tenant) -> dict:
     return {"one": one, "two": two, "trunk": trunk}
 
 
+def tone(seconds: float = 1.0) -> bytes:
+    """A real WAV (44.1 kHz stereo sine) made by SoX, as a customer would upload it."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/tone.wav"
+        subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", path, "synth", str(seconds), "sine", "440"], check=True,
+                       capture_output=True)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+def build_sounds(actor, tenant, objects: dict) -> dict:
+    """acme's sounds: a spoken prompt (welcome) that a second IVR plays, a music-on-hold class
+    (jazz) with an uploaded file that the sales queue plays, and a third IVR with no greeting at
+    all (it plays the menu the portal speaks for it). Converted at once, as the worker would."""
+    from apps.sounds import services as snd
+
+    welcome = snd.sound_tts_create(actor=actor, tenant=tenant, name="welcome", text="Welcome to Acme.")
+    smooth = snd.sound_upload(actor=actor, tenant=tenant, name="smooth", kind="moh", moh_class="jazz",
+                              upload=tone(), file_name="smooth.wav")
+    with tenant_context(tenant):
+        for sound in (welcome, smooth):
+            snd.convert_now(tenant, sound)
+    alice, sales = objects["alice"], objects["sales"]
+    after_hours = tel.ivr_create(actor=actor, tenant=tenant, name="After hours", number="3001",
+                                 greeting_recording="welcome",
+                                 options=[{"digit": "1", "dest": {"type": "voicemail", "id": alice.pk}}])
+    support = tel.ivr_create(actor=actor, tenant=tenant, name="Support menu", number="3002",
+                             options=[{"digit": "1", "dest": {"type": "queue", "id": sales.pk}},
+                                      {"digit": "*", "dest": {"type": "ivr", "id": objects["ivr"].pk}}])
+    tel.queue_update(actor=actor, tenant=tenant, instance=sales, music_on_hold="jazz")
+    return {"welcome": welcome, "smooth": smooth, "after_hours": after_hours, "support": support}
+
+
 def build_demo(actor, world, **server_fields) -> tuple[Server, dict]:
     server = make_server(**server_fields)
     host_on(server, world.acme, world.globex)
     objects = {"acme": build_acme(actor, world.acme), "globex": build_globex(actor, world.globex)}
+    if server.sounds_dir:  # the golden files, and tests that push sounds
+        from apps.sounds.ivr_prompts import sync_server
+
+        objects["acme"].update(build_sounds(actor, world.acme, objects["acme"]))
+        sync_server(server)  # what the first push would do: a spoken prompt for every IVR
     return server, objects

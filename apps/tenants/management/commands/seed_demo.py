@@ -57,6 +57,7 @@ class Command(BaseCommand):
                 self.ensure_crm(actor, acme)
                 self.ensure_webhook(actor, acme)
                 self.ensure_hooks(actor, acme)
+                self.ensure_sounds(actor, acme, server)
                 self.ensure_calls(server, acme)
             if "globex" in tenants:
                 self.ensure_globex(actor, Tenant.objects.get(pk=tenants["globex"].pk))
@@ -387,6 +388,47 @@ class Command(BaseCommand):
                 sms.opt_out_create(actor=actor, tenant=tenant, did="+14155550100", remote="+14155550199")
 
     # --- globex ------------------------------------------------------------------------------------
+    def ensure_sounds(self, actor, tenant, server):
+        """acme: a spoken welcome prompt, a music-on-hold class (calm) that the support queue plays, and
+        the prompts the portal speaks for the IVRs. Converted here (no worker needed); skipped with a
+        note when SoX or eSpeak NG is not installed."""
+        import subprocess
+        import tempfile
+
+        from apps.sounds import audio, ivr_prompts
+        from apps.sounds import services as snd
+        from apps.sounds.models import SoundFile
+        from apps.telephony import services as tel
+        from apps.telephony.models import Queue
+
+        missing = audio.missing_tools()
+        if missing:
+            self.stdout.write(f"Demo sounds skipped: {', '.join(missing)} not installed (docs/sounds.md).")
+            return
+        kw = {"actor": actor, "tenant": tenant}
+        with tenant_context(tenant):
+            made = []
+            if not SoundFile.objects.filter(name="welcome", kind="prompt").exists():
+                made.append(snd.sound_tts_create(**kw, name="welcome",
+                                                 text="Welcome to Acme Corp. Your call is important to us."))
+            if not SoundFile.objects.filter(kind="moh", moh_class="calm").exists():
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = f"{tmp}/calm.wav"  # a soft tone, made by SoX like any customer's file
+                    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", path, "synth", "8", "sine", "220",
+                                    "sine", "277", "vol", "0.3", "fade", "1", "8", "1"], check=True,
+                                   capture_output=True)
+                    with open(path, "rb") as handle:
+                        made.append(snd.sound_upload(**kw, name="calm-1", kind="moh", moh_class="calm",
+                                                     upload=handle.read(), file_name="calm.wav"))
+                support = Queue.objects.filter(number="5000").first()
+                if support is not None and support.music_on_hold == "default":
+                    tel.queue_update(**kw, instance=support, music_on_hold="calm")
+            for sound in made:
+                snd.convert_now(tenant, sound)
+                self.created.append(f"sound {sound}")
+        if ivr_prompts.sync_server(server):
+            self.created.append("the IVRs' spoken prompts")
+
     def ensure_globex(self, actor, tenant):
         from apps.telephony import services as tel
         from apps.telephony.models import Extension
