@@ -136,9 +136,11 @@ def _followme_numbers(value, ext: Extension, *, field: str) -> list[str]:
     return out
 
 
-def _bump_settings(ext: Extension, before: dict) -> None:
+def _bump_settings(ext: Extension, before: dict) -> bool:
     if any(before.get(name) != getattr(ext, name) for name in CALL_SETTINGS):
         ext.settings_version = (ext.settings_version or 0) + 1
+        return True
+    return False
 
 
 @tenant_service
@@ -170,9 +172,13 @@ def extension_update(*, actor, tenant, instance: Extension, **fields: Any) -> Ex
     fields.pop("number", None)
     settings_before = {name: getattr(instance, name) for name in CALL_SETTINGS}
     _apply(instance, fields)
-    _bump_settings(instance, settings_before)
+    settings_changed = _bump_settings(instance, settings_before)
     clean(instance)
     save(instance)
+    if settings_changed:
+        from apps.telephony.tasks import push_call_settings_later
+
+        push_call_settings_later(tenant, instance)  # AstDB on the PBX at once (apps/telephony/tasks.py)
     payload = extension_payload(instance, tenant)
     if payload["phone_username"] != previous:
         payload["previous_phone_username"] = previous  # the PBX endpoint to retire
