@@ -7,7 +7,8 @@ In a dedicated database (thirdlane_bench_render_config, recreated each run, drop
 --keep; 127.0.0.1 only): one server hosting --tenants tenants (real tenant_create, schemas built
 from the template), each with a queue (3 members), an IVR, a schedule + time condition, a DID, two
 trunks and a route, and the PBX features of issue 12 (a ring group, a block list, a feature code,
-follow-me, a conference, a parking lot, a paging group); extensions are bulk-inserted inside each tenant's schema (SIP secrets and
+follow-me, a conference, a parking lot, a paging group) and sound files (a prompt, the IVR's spoken prompt,
+a music-on-hold class the queue plays); extensions are bulk-inserted inside each tenant's schema (SIP secrets and
 voicemail PINs encrypted, as the services store them).
 
 Measured, best of --rounds, with the query count of each:
@@ -125,6 +126,18 @@ def populate(tenants: int, actor, server) -> list:
         tel.paging_group_create(actor=actor, tenant=tenant, number="8500", name="All", members=[a.pk, b.pk])
         tel.extension_update(actor=actor, tenant=tenant, instance=b, followme_enabled=True,
                              followme_numbers=["9001", "+14155550188"])
+        # Sound files (apps.sounds): the rows a conversion leaves (the render reads rows, not audio):
+        # the IVR's prompt "welcome", the prompt spoken for the IVR, a music-on-hold class the queue plays.
+        from apps.sounds.models import SoundFile
+
+        done = {"status": "ready", "checksum": "0" * 64, "duration_ms": 3000,
+                "files": {"ulaw": {"sha256": "0" * 64, "bytes": 24000}, "wav": {"sha256": "0" * 64, "bytes": 48044}}}
+        with tenant_context(tenant):
+            SoundFile.objects.bulk_create([
+                SoundFile(name="welcome", source="tts", text="Welcome.", language="en-us", **done),
+                SoundFile(name=f"ivr-{ivr.pk}", source="tts", ivr_id=ivr.pk, text="Menu.", language="en-us", **done),
+                SoundFile(name="track1", kind="moh", moh_class="jazz", original_format="mp3", **done)])
+        tel.queue_update(actor=actor, tenant=tenant, instance=queue, music_on_hold="jazz")
         if (i + 1) % 50 == 0:
             print(f"  {i + 1} tenants ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     return made

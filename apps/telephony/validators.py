@@ -243,5 +243,6 @@ def validate_token(value: str, *, field: str) -> str:
 
 def validate_sound(value: str, *, field: str) -> str:
     if value and not _SOUND.match(value):
-        raise Invalid("A sound file name such as custom/welcome (letters, digits, _ - and /).", field=field)
+        raise Invalid("One of the tenant's prompts by name (welcome) or a sound file on the PBX (custom/welcome): "
+                      "letters, digits, _ - and /.", field=field)
     return value

@@ -66,9 +66,16 @@ request_rules({
     "QueueMemberRequest": {"schema": {"oneOf": [
         {"required": ["extension"], "properties": {"extension": {"type": "integer"}, "agent": {"type": "null"}}},
         {"required": ["agent"], "properties": {"agent": {"type": "integer"}, "extension": {"type": "null"}}}]}},
-    "QueueRequest": {"fields": {"music_on_hold": {"pattern": validators.TOKEN_PATTERN}}},
+    "QueueRequest": {"fields": {"music_on_hold": {
+        "pattern": validators.TOKEN_PATTERN,
+        "description": "One of the tenant's music-on-hold classes (/api/sounds/<tenant>/moh-classes), played once "
+                       "it has a file on the server; otherwise Asterisk's default class."}}},
     "IvrRequest": {"fields": {"number": {"pattern": _blank_or(_INTERNAL["pattern"])},
-                              "greeting_recording": {"pattern": _blank_or(validators.SOUND_PATTERN)}}},
+                              "greeting_recording": {
+                                  "pattern": _blank_or(validators.SOUND_PATTERN),
+                                  "description": "One of the tenant's prompts by name (`welcome`, /api/sounds/), "
+                                                 "played once converted; or a file on the PBX (`custom/welcome`). "
+                                                 "Empty: the prompt the portal speaks for the IVR (docs/sounds.md)."}}},
 })
 
 
