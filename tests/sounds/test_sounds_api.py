@@ -334,3 +334,29 @@ def test_the_list_filters_and_searches(api, world, media, audio):
     response = client.get(f"{BASE}?colour=blue")
     assert response.status_code == 400 and response.json()["code"] == "unknown_filter"
     assert client.get(BASE)["X-Total-Count"] == "3"
+
+
+def test_conversions_whose_message_was_lost_are_queued_again(api, world, media, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from apps.sounds import tasks
+
+    client = api("acme")
+    stalled = client.post(f"{BASE}tts", {"name": "stalled", "text": "Hello."}).json()["id"]
+    recent = client.post(f"{BASE}tts", {"name": "recent", "text": "Hello."}).json()["id"]
+    done = client.post(f"{BASE}tts", {"name": "done", "text": "Hello."}).json()["id"]
+    other = api("globex").post("/api/sounds/globex/tts", {"name": "stalled", "text": "Hi."}).json()["id"]
+    long_ago = timezone.now() - timedelta(seconds=tasks.STALLED_AFTER + 60)
+    with tenant_context(world.acme):
+        SoundFile.objects.filter(pk__in=[stalled, done]).update(updated_at=long_ago)
+        SoundFile.objects.filter(pk=done).update(status="ready")
+    with tenant_context(world.globex):
+        SoundFile.objects.filter(pk=other).update(updated_at=long_ago, status="converting")
+    sent = []
+    monkeypatch.setattr(tasks.convert, "delay", lambda *args: sent.append(args))
+    assert tasks.requeue_stalled.apply().result == 2
+    assert sorted(sent) == sorted([(world.acme.pk, stalled), (world.globex.pk, other)])
+    assert recent
