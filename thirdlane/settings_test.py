@@ -16,5 +16,7 @@ from thirdlane.settings import env  # noqa: E402
 REDIS_URL = env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Converted sounds of the tests go to a directory of their own (tests/sounds set one per test).
-SOUNDS_MEDIA_DIR = env("TEST_SOUNDS_MEDIA_DIR", "") or __import__("tempfile").mkdtemp(prefix="thirdlane-test-sounds-")
+# Converted sounds of the tests go to a directory of their own, one per test database, so the test
+# process and the workers and servers it starts share it (tests/sounds set one per test).
+SOUNDS_MEDIA_DIR = env("TEST_SOUNDS_MEDIA_DIR", "") or os.path.join(
+    __import__("tempfile").gettempdir(), f"thirdlane-test-sounds-{env('TEST_DATABASE_NAME', 'test_thirdlane')}")
