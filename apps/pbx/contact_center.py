@@ -72,6 +72,7 @@ def agent_action(*, actor, tenant, agent: Agent, action: str, reason: str = "") 
             raise Conflict(f"Agent {agent.name} is {agent.get_state_display().lower()}; cannot {action}.",
                            code="invalid_state", field="state")
         if action == "login":
+            QueueMember.objects.filter(agent=agent, signed_out=True).update(signed_out=False)  # every queue
             if agent.extension_id is None:
                 raise Conflict(f"Agent {agent.name} has no extension to ring.", code="agent_has_no_extension",
                                field="extension")
@@ -94,6 +95,53 @@ def agent_action(*, actor, tenant, agent: Agent, action: str, reason: str = "") 
     return agent
 
 
+def agent_queue_code(*, actor, tenant, agent: Agent, action: str, queue: str) -> Agent:
+    """An agent logs into or out of one of its queues (a feature code + the queue number).
+
+    Logging into a queue while logged out logs the agent in for that queue only (its other
+    memberships are signed out); logging out of its last queue logs it out. The AMI action goes to
+    that queue only. Pausing stays per agent (one state, every queue it is in).
+    """
+    from apps.telephony.services import agent_set_state
+
+    if action not in ("login", "logout"):
+        raise DomainError(f"{action} is not per queue.", code="validation_error", field="action")
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update(of=("self",)).select_related("extension").get(pk=agent.pk)
+        membership = QueueMember.objects.filter(agent=agent, queue__number=queue).first()
+        if membership is None:
+            raise Conflict(f"Agent {agent.name} is not a member of queue {queue}.", code="not_a_queue_member",
+                           field="queue")
+        if action == "login":
+            if agent.extension_id is None:
+                raise Conflict(f"Agent {agent.name} has no extension to ring.", code="agent_has_no_extension",
+                               field="extension")
+            if tenant.primary_server_id is None:
+                raise Conflict(f"Tenant {tenant.slug} has no primary server.", code="no_primary_server")
+            if agent.state == S.LOGGED_OUT:
+                QueueMember.objects.filter(agent=agent).exclude(pk=membership.pk).update(signed_out=True)
+                agent = agent_set_state(actor=actor, tenant=tenant, instance=agent, state=S.LOGGED_IN)
+            QueueMember.objects.filter(pk=membership.pk).update(signed_out=False)
+        else:
+            QueueMember.objects.filter(pk=membership.pk).update(signed_out=True)
+            if agent.state != S.LOGGED_OUT and not QueueMember.objects.filter(agent=agent, signed_out=False).exists():
+                agent = agent_set_state(actor=actor, tenant=tenant, instance=agent, state=S.LOGGED_OUT)
+        if tenant.primary_server_id is not None:
+            tenant_id, agent_id = tenant.pk, agent.pk
+
+            def enqueue():
+                from apps.pbx.tasks import agent_queue_action
+
+                try:
+                    agent_queue_action.delay(tenant_id, agent_id, action, "", queue)
+                except Exception:
+                    logger.warning("could not queue the AMI %s of agent %s in %s", action, agent_id, queue,
+                                   exc_info=True)
+
+            transaction.on_commit(enqueue)
+    return agent
+
+
 # --- what the task sends -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -106,14 +154,19 @@ class QueueAction:
     reason: str = ""
 
 
-def planned_actions(tenant, agent: Agent, action: str, reason: str = "") -> list[QueueAction]:
-    """One AMI action per queue the agent belongs to (needs the tenant's schema active)."""
+def planned_actions(tenant, agent: Agent, action: str, reason: str = "", queue: str = "") -> list[QueueAction]:
+    """One AMI action per queue the agent belongs to (needs the tenant's schema active): the
+    queues it has not signed out of, or only ``queue`` (a queue number: the per-queue codes)."""
     if agent.extension_id is None:
         return []
     from apps.pbx.render import text
 
     iface = names.interface(agent.extension.number, tenant.slug)
     memberships = QueueMember.objects.filter(agent=agent).select_related("queue").order_by("queue__number")
+    if queue:
+        memberships = memberships.filter(queue__number=queue)
+    elif action != "logout":
+        memberships = memberships.filter(signed_out=False)
     return [QueueAction(action, names.queue(m.queue.number, tenant.slug), iface, m.penalty,
                         text.callerid_name(agent.name), reason) for m in memberships]
 
@@ -165,7 +218,7 @@ def expected_members(views) -> dict[str, list[ExpectedMember]]:
             members = plan.setdefault(view.queue_name(queue), [])
             for member in view.members.get(queue["id"], []):
                 agent = view.agent_by_id.get(member["agent_id"]) if member["agent_id"] else None
-                if agent is None or agent["state"] not in (S.LOGGED_IN, S.PAUSED):
+                if agent is None or agent["state"] not in (S.LOGGED_IN, S.PAUSED) or member.get("signed_out"):
                     continue
                 ext = view.ext_by_id.get(agent["extension_id"])
                 if ext is None:

@@ -69,7 +69,8 @@ def start_queued_pushes() -> int:
 
 
 @shared_task(bind=True, name="pbx.agent_queue_action", max_retries=None, ignore_result=True)
-def agent_queue_action(self, tenant_id: int, agent_id: int, action: str, reason: str = "") -> list[str]:
+def agent_queue_action(self, tenant_id: int, agent_id: int, action: str, reason: str = "",
+                       queue: str = "") -> list[str]:
     """Tell the tenant's primary server about an agent's login/logout/pause/unpause.
 
     Skipped when the agent's state has moved on since (a later task carries the newer state).
@@ -88,11 +89,16 @@ def agent_queue_action(self, tenant_id: int, agent_id: int, action: str, reason:
         return []
     with schema_context(tenant.schema_name):
         agent = Agent.objects.select_related("extension").filter(pk=agent_id).first()
-        if agent is None or agent.state != contact_center.TRANSITIONS[action].to:
+        if queue and agent is not None:  # one queue (a per-queue code): stale if its membership moved on
+            stale = not agent.queue_memberships.filter(queue__number=queue,
+                                                       signed_out=(action == "logout")).exists()
+        else:
+            stale = agent is None or agent.state != contact_center.TRANSITIONS[action].to
+        if agent is None or stale:
             logger.info("agent %s: %s is stale (state now %s); skipped", agent_id, action,
                         agent.state if agent else "deleted")
             return []
-        plan = contact_center.planned_actions(tenant, agent, action, reason)
+        plan = contact_center.planned_actions(tenant, agent, action, reason, queue)
     if not plan:
         return []
     results = []

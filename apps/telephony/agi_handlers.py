@@ -9,7 +9,8 @@ service, audit entry and ``config.extension.updated`` event as the API); then th
 string is written to AstDB ``TL/<tenant>/<number>`` with the new ``settings_version`` (the rendered
 dialplan takes it when it is newer than what the last push rendered). Agent codes go through the
 contact center's ``agent_action`` (the same as the API's login/logout/pause/unpause of the
-caller's agent, in all its queues). The handler answers ``TL_FC`` =
+caller's agent, in all its queues), or, with a queue number after the code, its
+``agent_queue_code`` (log into or out of that queue alone). The handler answers ``TL_FC`` =
 ``ok`` or ``error`` (the dialplan plays a beep or an error tone); nothing here may leave a call
 waiting: any failure is an ``error`` answer.
 """
@@ -51,8 +52,14 @@ def _apply(tenant, feature: str, number: str, argument: str, channel) -> None:
         agent = Agent.objects.filter(extension=ext).first()
         if agent is None:
             raise LookupError(f"extension {number} is not an agent")
-        contact_center.agent_action(actor=actor, tenant=tenant, agent=agent, action=AGENT_ACTIONS[feature],
-                                    reason="phone" if feature == "agent_pause" else "")
+        if argument:  # code + queue number: that queue only
+            if not argument.isdigit():
+                raise LookupError(f"{argument!r} is not a queue number")
+            contact_center.agent_queue_code(actor=actor, tenant=tenant, agent=agent, action=AGENT_ACTIONS[feature],
+                                            queue=argument)
+        else:
+            contact_center.agent_action(actor=actor, tenant=tenant, agent=agent, action=AGENT_ACTIONS[feature],
+                                        reason="phone" if feature == "agent_pause" else "")
         return
     ext = call_settings_apply(actor=actor, tenant=tenant, extension=ext, feature=feature, argument=argument)
     channel.command("DATABASE PUT", ASTDB_FAMILY, quote(astdb_key(tenant.slug, ext.number)),

@@ -15,7 +15,7 @@ class Feature:
     key: str
     default: str
     label: str
-    argument: str = ""  # what follows the code: "" (nothing), "number", "extension"
+    argument: str = ""  # what follows the code: "" (nothing), "number", "extension", "queue" (optional)
     agi: bool = False  # handled by the portal's FastAGI server (writes the database)
 
 
@@ -36,10 +36,12 @@ FEATURES: tuple[Feature, ...] = (
     Feature("directed_pickup", "**", "Pick up the call ringing at an extension (code + extension)", "extension"),
     Feature("park", "*70", "Park the call (blind transfer to the code) in the first parking lot"),
     Feature("intercom", "*80", "Intercom: page one extension, auto-answered (code + extension)", "extension"),
-    # The agent of the calling extension, in all its queues (an agent has one state, see
-    # apps.pbx.contact_center); the same as the API's contact-center actions.
-    Feature("agent_login", "*61", "Agent log in (the caller's agent, all its queues)", agi=True),
-    Feature("agent_logout", "*62", "Agent log out", agi=True),
+    # The agent of the calling extension: log in / out of all its queues, or of one (code + queue
+    # number); pause and unpause are per agent (apps.pbx.contact_center).
+    Feature("agent_login", "*61", "Agent log in (code: every queue; code + queue number: that queue)", "queue",
+            agi=True),
+    Feature("agent_logout", "*62", "Agent log out (code: every queue; code + queue number: that queue)", "queue",
+            agi=True),
     Feature("agent_pause", "*63", "Agent pause", agi=True),
     Feature("agent_unpause", "*64", "Agent unpause", agi=True),
 )

@@ -257,6 +257,9 @@ class QueueMember(models.Model):
     agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="queue_memberships")
     penalty = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    signed_out = models.BooleanField(default=False, help_text="An agent that left this queue alone (feature code "
+                                                              "+ queue number): not a member on the PBX until it "
+                                                              "logs into the queue again or logs in everywhere.")
 
     class Meta:
         ordering = ["queue", "penalty", "pk"]

@@ -13,6 +13,7 @@ from apps.events.models import OutboxEvent
 from apps.pbx.agi import FastAgiServer, registry
 from apps.telephony import services as tel
 from apps.telephony.models import Extension
+from apps.tenants.models import Tenant
 from tests.conftest import ApiClient
 
 from .peers import FastAgiAsterisk, load_transcript
@@ -133,3 +134,48 @@ def test_a_code_and_a_later_push_agree(committed_world, agi_server, acme_phone, 
 def _ext(world):
     with tenant_context(world.acme):
         return Extension.objects.get(number="1001")
+
+
+def test_agent_codes_per_queue(committed_world, agi_server, acme_phone, system_actor):
+    """*61 + queue logs the caller's agent into that queue alone; *62 + queue out of it, and out
+    of everything once no queue is left; *61 alone logs it into every queue again."""
+    from apps.pbx import contact_center
+    from apps.telephony.models import Agent, QueueMember
+    from tests.pbx.golden.demo import host_on, make_server
+
+    tenant = committed_world.acme
+    host_on(make_server(), tenant)  # logging in needs the PBX that will ring the agent
+    agent = tel.agent_create(actor=system_actor, tenant=tenant, name="Alice", login_code="501",
+                             extension=acme_phone.pk)
+    for number in ("2000", "2001"):
+        tel.queue_create(actor=system_actor, tenant=tenant, number=number, name=f"Q{number}",
+                         members=[{"agent": agent.pk}])
+
+    def state():
+        with tenant_context(tenant):
+            flags = dict(QueueMember.objects.filter(agent=agent).values_list("queue__number", "signed_out"))
+            return Agent.objects.get(pk=agent.pk).state, flags
+
+    def planned(action):
+        with tenant_context(tenant):
+            fresh = Agent.objects.select_related("extension").get(pk=agent.pk)
+            return [a.queue for a in contact_center.planned_actions(tenant, fresh, action)]
+
+    assert lines(dial(agi_server, "acme", "agent_login", "1001", "2001"))[-1] == 'SET VARIABLE TL_FC "ok"'
+    assert state() == ("logged_in", {"2000": True, "2001": False})
+    assert planned("pause") == ["acme-2001"]  # only where it is signed in
+    from apps.pbx.render import render_server
+
+    server = Tenant.objects.get(pk=tenant.pk).primary_server
+    plan = contact_center.expected_members(render_server(server).views)  # what a push syncs
+    assert ([m.interface for m in plan["acme-2000"]], [m.interface for m in plan["acme-2001"]]) == (
+        [], ["PJSIP/1001-acme"])
+    assert lines(dial(agi_server, "acme", "agent_login", "1001", "2000"))[-1] == 'SET VARIABLE TL_FC "ok"'
+    assert state() == ("logged_in", {"2000": False, "2001": False})
+    dial(agi_server, "acme", "agent_logout", "1001", "2000")
+    assert state() == ("logged_in", {"2000": True, "2001": False})
+    dial(agi_server, "acme", "agent_logout", "1001", "2001")
+    assert state() == ("logged_out", {"2000": True, "2001": True})
+    assert lines(dial(agi_server, "acme", "agent_login", "1001", "9999"))[-1] == 'SET VARIABLE TL_FC "error"'
+    dial(agi_server, "acme", "agent_login", "1001")  # every queue
+    assert state() == ("logged_in", {"2000": False, "2001": False})
