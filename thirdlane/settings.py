@@ -71,6 +71,7 @@ SHARED_APPS = [
     "apps.webhooks",
     "apps.sms.providers",
     "apps.exports",
+    "apps.provisioning.registry",
     "thirdlane.admin_sites.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -93,6 +94,7 @@ TENANT_APPS = [
     "apps.billing",
     "apps.hooks",
     "apps.sounds",
+    "apps.provisioning",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
 
@@ -315,6 +317,31 @@ EXPORT_ALLOW_PRIVATE_TARGETS = env_bool("EXPORT_ALLOW_PRIVATE_TARGETS", False)
 EXPORT_RETRY_BASE = float(env("EXPORT_RETRY_BASE", "30"))  # seconds before the 2nd attempt; then x4
 # A running run whose worker has not reported for this long is taken over by the next dispatch.
 EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 600)
+
+# --- Phone provisioning (apps.provisioning; docs/provisioning.md) -------------------------------
+# The URL phones are given (and keep re-provisioning from), e.g. https://prov.example.com/provisioning/;
+# empty: the address the request came to.
+PROVISIONING_BASE_URL = env("PROVISIONING_BASE_URL", "")
+# Directories searched before the shipped templates (apps/provisioning/templates/provisioning/...):
+# an operator's templates replace shipped ones or add model-specific ones. Separated by ":".
+PROVISIONING_TEMPLATE_DIRS = [d for d in env("PROVISIONING_TEMPLATE_DIRS", "").split(":") if d]
+# More models for the known vendors: "yealink:T58A:16,polycom:VVX601:16" (vendor:MODEL:lines).
+PROVISIONING_EXTRA_MODELS = env("PROVISIONING_EXTRA_MODELS", "")
+# HTTP Basic sends the password in the clear: accepted on plain HTTP only when this is set
+# (digest is always accepted; TLS is the operator's reverse proxy, see SECURE_PROXY_SSL_HEADER).
+PROVISIONING_BASIC_OVER_HTTP = env_bool("PROVISIONING_BASIC_OVER_HTTP", False)
+# After a password change the previous one keeps working this long (the phone learns the new one
+# from the next file it fetches with the old one); the API's regenerate action can say 0.
+PROVISIONING_CREDENTIAL_GRACE_HOURS = env_int("PROVISIONING_CREDENTIAL_GRACE_HOURS", 24)
+PROVISIONING_REALM = env("PROVISIONING_REALM", "Thirdlane provisioning")
+PROVISIONING_NTP_SERVER = env("PROVISIONING_NTP_SERVER", "pool.ntp.org")
+PROVISIONING_REGISTER_EXPIRES = env_int("PROVISIONING_REGISTER_EXPIRES", 600)  # seconds a phone registers for
+PROVISIONING_RESYNC_MINUTES = env_int("PROVISIONING_RESYNC_MINUTES", 1440)  # how often phones fetch again
+# Failed authentications from one address before it waits out the window (429).
+PROVISIONING_FAILURES_PER_IP = env_int("PROVISIONING_FAILURES_PER_IP", 30)
+PROVISIONING_FAILURE_WINDOW = env_int("PROVISIONING_FAILURE_WINDOW", 300)
+if env("SECURE_PROXY_SSL_HEADER", ""):  # e.g. "HTTP_X_FORWARDED_PROTO" behind a TLS-terminating proxy
+    SECURE_PROXY_SSL_HEADER = (env("SECURE_PROXY_SSL_HEADER", ""), "https")
 
 # --- Webhooks ------------------------------------------------------------------------------
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include("thirdlane.api.urls")),
+    # What desk phones fetch their configuration from (apps.provisioning; docs/provisioning.md).
+    path("provisioning/", include("apps.provisioning.urls")),
 ]
 if settings.SERVE_STATIC:
     # Collected static files served by Django: the one-command run and the image need nothing else.

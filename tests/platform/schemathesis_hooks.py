@@ -34,10 +34,13 @@ SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 STATE_CODES = {"does_not_exist", "reference_not_found", "unique", "unknown_custom_field", "destination_not_found",
                "invalid_number"}
 # ... and rules JSON Schema cannot state: list items unique by one of their keys (IVR option
-# digits, bulk rows' numbers; uniqueItems compares whole items), one field's value compared with
-# another's (a range's end after its start), a range cut into more buckets than a request may ask for
-# (statistics: `end - start` against the `interval`, in the zone's calendar).
-UNSTATABLE_CODES = {"duplicate_digit", "duplicate_number", "invalid_range", "range_too_long"}
+# digits, bulk rows' numbers, a phone's line positions and extensions; uniqueItems compares whole
+# items), one field's value compared with another's (a range's end after its start, a phone's model
+# one of its vendor's, its line positions within the model's line count), a range cut into more
+# buckets than a request may ask for (statistics: `end - start` against the `interval`, in the
+# zone's calendar).
+UNSTATABLE_CODES = {"duplicate_digit", "duplicate_number", "invalid_range", "range_too_long", "duplicate_line",
+                    "invalid_model", "too_many_lines"}
 ACCEPTED_CODES = STATE_CODES | UNSTATABLE_CODES
 
 

@@ -3,7 +3,7 @@
 Creates a system admin, a reseller (`demo`) with two tenants (`acme`, `globex`), a tenant admin
 and one API key per scope; a location and a PBX server that hosts both tenants; in acme
 extensions, DIDs, a trunk and an outbound route, a queue with agents, an IVR, office hours with a
-time condition, and CRM accounts, contacts, a lead, a list, a deal, a task, an activity, a
+time condition, three desk phones (Yealink, Polycom, Grandstream) with lines on the extensions, and CRM accounts, contacts, a lead, a list, a deal, a task, an activity, a
 campaign and an import map; in globex a few extensions; an organization joining both tenants;
 and a webhook subscription (disabled: point it at your endpoint, then enable it).
 
@@ -45,6 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, base_url, **options):
         actor = Principal.system("seed_demo")
         self.created: list[str] = []
+        self.phone_login: tuple[str, str] | None = None  # a demo phone's provisioning login, when made now
         with transaction.atomic():
             credentials = self.ensure_accounts(actor)
             reseller = Reseller.objects.get(slug=DEMO_RESELLER)
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             if "acme" in tenants:
                 acme = Tenant.objects.get(pk=tenants["acme"].pk)
                 self.ensure_telephony(actor, acme)
+                self.ensure_phones(actor, acme)
                 self.ensure_crm(actor, acme)
                 self.ensure_webhook(actor, acme)
                 self.ensure_hooks(actor, acme)
@@ -84,6 +86,9 @@ class Command(BaseCommand):
         w(f"  curl -s -H 'X-API-Key: {keys['tenant (acme)']}' {base_url}/api/extensions/acme/")
         w(f"  curl -s -H 'X-API-Key: {keys['tenant (acme)']}' '{base_url}/api/crm-contacts/acme/?search=ada'")
         w(f"  curl -s -u reseller:{password} {base_url}/api/api-keys/")
+        if self.phone_login:  # what the demo Yealink fetches at boot (docs/provisioning.md)
+            mac, phone_password = self.phone_login
+            w(f"  curl -s --digest -u {mac}:{phone_password} {base_url}/provisioning/{mac}.cfg")
         w("")
 
     # --- billing: a nightly CDR export of the reseller's tenants, run once -----------------------
@@ -243,6 +248,26 @@ class Command(BaseCommand):
             **kw, name="Main lot", number="5400", slot_start="5401", slot_end="5410"))
         self._once(PagingGroup.objects.filter(number="5500"), "a paging group", lambda: tel.paging_group_create(
             **kw, number="5500", name="All desks", members=[e.pk for e in exts.values()]))
+
+    # --- acme: desk phones (one per shipped vendor template) ---------------------------------------
+    def ensure_phones(self, actor, tenant):
+        from apps.provisioning.models import Phone
+        from apps.provisioning.services import phone_create
+        from apps.telephony.models import Extension
+
+        with tenant_context(tenant):
+            exts = {e.number: e.pk for e in Extension.objects.filter(number__in=["1001", "1002", "1003", "1005"])}
+            for mac, model, name, numbers in (("00:15:65:1a:2b:01", "T54W", "Alice's desk", ["1001", "1005"]),
+                                              ("00:04:f2:1a:2b:02", "VVX450", "Bob's desk", ["1002"]),
+                                              ("c0:74:ad:1a:2b:03", "GRP2614", "Support room", ["1003", "1005"])):
+                if not all(n in exts for n in numbers):
+                    continue
+                phone = self._once(Phone.objects.filter(mac=mac.replace(":", "")), f"phone {mac}",
+                                   lambda m=mac, mo=model, nm=name, ns=numbers: phone_create(
+                                       actor=actor, tenant=tenant, mac=m, model=mo, name=nm,
+                                       lines=[{"extension": exts[n]} for n in ns]))
+                if getattr(phone, "generated_password", None) and not self.phone_login:
+                    self.phone_login = (phone.mac, phone.generated_password)
 
     # --- acme: CRM ------------------------------------------------------------------------------
     def ensure_crm(self, actor, tenant):
