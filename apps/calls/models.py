@@ -70,7 +70,10 @@ class Call(models.Model):
                    # calls still up at the start of a range (concurrency).
                    models.Index(fields=["queue_joined_at"], condition=~models.Q(queue_joined_at=None),
                                 name="call_queue_joined_at"),
-                   models.Index(fields=["ended_at"], name="call_ended_at")]
+                   models.Index(fields=["ended_at"], name="call_ended_at"),
+                   # Statistics work out calls still up from their legs (ended ones are summarised).
+                   models.Index(fields=["queue_joined_at"], condition=~models.Q(status="ended"),
+                                name="call_live_queue_joined_at")]
 
     def __str__(self) -> str:
         return f"{self.caller_number or '?'} → {self.callee_number or '?'} ({self.started_at:%Y-%m-%d %H:%M})"

@@ -22,6 +22,7 @@ from apps.billing.cdrs import write_cdrs
 from apps.calls.models import Call, CallLeg
 from apps.calls.tracker import CallState, MemberState, Moment
 from apps.events.services import emit_events
+from apps.reports.queue_calls import record as record_queue_calls
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +118,12 @@ def _persist_tenant(server, tenant, batch: dict, result: Persisted) -> None:
         Call.objects.bulk_update(changed_calls, _CALL_FIELDS)
     result.calls += len(rows)
     _persist_legs(rows)
-    # CDRs of the calls that ended in this batch, in the same transaction (apps/billing).
-    write_cdrs(tenant, [row for linkedid, (row, _) in rows.items()
-                        if row.status == Call.Status.ENDED and before.get(linkedid, (None,))[0] != Call.Status.ENDED])
+    # CDRs and queue-call summaries of the calls that ended in this batch, in the same transaction
+    # (apps/billing, apps/reports).
+    ended = [row for linkedid, (row, _) in rows.items()
+             if row.status == Call.Status.ENDED and before.get(linkedid, (None,))[0] != Call.Status.ENDED]
+    write_cdrs(tenant, ended)
+    record_queue_calls(tenant.schema_name, [row.pk for row in ended if row.queue])
 
     payloads: dict[str, list[dict]] = defaultdict(list)
     contacts = call_events.contacts_for(row for row, _ in rows.values())

@@ -72,14 +72,59 @@ def t(schema: str, table: str) -> str:
     return f"{qn(schema)}.{qn(table)}"
 
 
+def queue_call_rows(schema: str, where: str) -> str:
+    """Rows (call_id, joined_at, queue, agent, members, talk, hold, wrapup, wait) of the queue calls
+    that ``where`` (on ``c``, the calls) selects: what agent statistics count of each call.
+
+    ``members``: each extension rung for the call once (legs started after it joined the queue,
+    before the caller left it), the agent too when its leg is missing (a call rebuilt after a
+    restart: answered when it left the queue). For the agent (``agent <> ''``): ``talk`` its
+    connected time less ``hold``, ``wrapup`` the queue's wrap-up time, ``wait`` seconds from joining
+    to the answer; NULL for unanswered calls. A call still up counts up to now.
+
+    Ended calls are summarised once, when they end (``apps.reports.queue_calls``), into
+    ``reports_queuecall``; statistics read those and run this only for calls still up."""
+    call, leg, queues = t(schema, "calls_call"), t(schema, "calls_callleg"), t(schema, "telephony_queue")
+    return f"""SELECT id AS call_id, joined AS joined_at, queue, agent,
+               CASE WHEN agent <> '' AND agent_leg IS NOT TRUE THEN array_append(rung, agent)
+                    ELSE coalesce(rung, '{{}}') END::varchar(32)[] AS members,
+               CASE WHEN agent <> '' THEN greatest(coalesce(CASE WHEN agent_leg THEN extract(epoch FROM connected)
+                                                                 ELSE extract(epoch FROM coalesce(ended_at, now()) - left_at)
+                                                            END, 0) - coalesce(hold, 0), 0) END::float8 AS talk,
+               CASE WHEN agent <> '' THEN coalesce(hold, 0) END::float8 AS hold,
+               CASE WHEN agent <> '' THEN wrapup END::integer AS wrapup,
+               CASE WHEN agent <> '' THEN extract(epoch FROM coalesce(answered_at, left_at) - joined) END::float8 AS wait
+        FROM (  -- the call with its members' legs folded; the agent's legs summed as intervals (exact)
+          SELECT c.id, c.queue, c.agent, c.queue_joined_at AS joined, c.queue_left_at AS left_at, c.ended_at,
+                 coalesce(q.wrapup_time, 0) AS wrapup,
+                 array_agg(DISTINCT l.extension) FILTER (WHERE l.extension IS NOT NULL) AS rung,
+                 bool_or(l.extension = c.agent) AS agent_leg,
+                 min(l.answered_at) FILTER (WHERE l.extension = c.agent) AS answered_at,
+                 sum(coalesce(l.ended_at, now()) - l.answered_at)
+                   FILTER (WHERE l.extension = c.agent AND l.answered_at IS NOT NULL) AS connected,
+                 sum(l.hold_seconds) FILTER (WHERE l.extension = c.agent)
+                   + coalesce(extract(epoch FROM sum(coalesce(l.ended_at, now()) - l.held_since)
+                                                   FILTER (WHERE l.extension = c.agent)), 0) AS hold
+          FROM {call} c
+          LEFT JOIN {leg} l ON l.call_id = c.id AND l.kind = 'extension' AND l.extension <> ''
+            AND l.uniqueid <> c.linkedid AND l.started_at >= c.queue_joined_at
+            AND l.started_at <= coalesce(c.queue_left_at, c.ended_at, 'infinity')
+          LEFT JOIN {queues} q ON q.number = c.queue
+          WHERE c.queue <> '' AND c.queue_joined_at IS NOT NULL AND {where}
+          GROUP BY c.id, q.id
+        ) g"""
+
+
 def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> str:
     """Rows (level, bucket, extension, agent_id, agent_name, queue, offered, answered, within_sl,
     talk, hold, wrapup, logged_in, by_reason) for one tenant's schema.
 
     level: ``agent`` (all queues), ``agent_queue`` and ``queue`` (every agent; by_queue only)."""
-    call, leg, log = t(schema, "calls_call"), t(schema, "calls_callleg"), t(schema, "reports_agentstatechange")
-    ext, agent, queues = t(schema, "telephony_extension"), t(schema, "telephony_agent"), t(schema, "telephony_queue")
-    queue_cond = "AND c.queue = %(queue)s" if queue else ""
+    facts, log = t(schema, "reports_queuecall"), t(schema, "reports_agentstatechange")
+    ext, agent = t(schema, "telephony_extension"), t(schema, "telephony_agent")
+    queue_cond = "AND queue = %(queue)s" if queue else ""
+    live = (f"c.status <> 'ended' AND c.queue_joined_at >= %(start)s AND c.queue_joined_at < %(end)s"
+            + (" AND c.queue = %(queue)s" if queue else ""))
     sets = "(bucket, extension), (bucket, extension, queue)" if by_queue else "(bucket, extension)"
     join_state = "LEFT JOIN" if queue else "FULL JOIN"
     queue_cols = "queue, GROUPING(queue) AS all_queues" if by_queue else "NULL::text AS queue, 1 AS all_queues"
@@ -103,39 +148,16 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
     )""" if by_queue else ""
     return f"""
     WITH RECURSIVE
-    lc AS (  -- each queue call offered in the range (by the time it joined the queue): its members (each
-             -- once; the agent too when its leg is missing, as for a call rebuilt after a restart: answered
-             -- when it left the queue) and the agent's figures
-      SELECT bucket, queue, agent,
-             CASE WHEN agent <> '' AND agent_leg IS NOT TRUE THEN array_append(rung, agent) ELSE rung END AS members,
-             CASE WHEN agent <> '' THEN greatest(coalesce(CASE WHEN agent_leg THEN extract(epoch FROM connected)
-                                                               ELSE extract(epoch FROM coalesce(ended_at, now()) - left_at)
-                                                          END, 0) - coalesce(hold, 0), 0) END AS talk,
-             CASE WHEN agent <> '' THEN coalesce(hold, 0) END AS hold,
-             CASE WHEN agent <> '' THEN wrapup END AS wrapup,
-             (agent <> '' AND extract(epoch FROM coalesce(answered_at, left_at) - joined) <= %(sl)s) AS within_sl
-      FROM (  -- the call with its members' legs folded (legs started after the join, before the caller left the
-              -- queue); the agent's legs summed as intervals (exact, and cheaper than numeric seconds)
-        SELECT {bucket("c.queue_joined_at", interval)} AS bucket, c.queue, c.agent, c.queue_joined_at AS joined,
-               c.queue_left_at AS left_at, c.ended_at, coalesce(q.wrapup_time, 0) AS wrapup,
-               array_agg(DISTINCT l.extension) FILTER (WHERE l.extension IS NOT NULL) AS rung,
-               bool_or(l.extension = c.agent) AS agent_leg,
-               min(l.answered_at) FILTER (WHERE l.extension = c.agent) AS answered_at,
-               sum(coalesce(l.ended_at, now()) - l.answered_at)
-                 FILTER (WHERE l.extension = c.agent AND l.answered_at IS NOT NULL) AS connected,
-               sum(l.hold_seconds) FILTER (WHERE l.extension = c.agent)
-                 + coalesce(extract(epoch FROM sum(coalesce(l.ended_at, now()) - l.held_since)
-                                                 FILTER (WHERE l.extension = c.agent)), 0) AS hold
-        FROM {call} c
-        LEFT JOIN {leg} l ON l.call_id = c.id AND l.kind = 'extension' AND l.extension <> ''
-          -- started_at >= start follows from the join after start: it lets the legs be read by their start
-          AND l.started_at >= %(start)s
-          AND l.uniqueid <> c.linkedid AND l.started_at >= c.queue_joined_at
-          AND l.started_at <= coalesce(c.queue_left_at, c.ended_at, 'infinity')
-        LEFT JOIN {queues} q ON q.number = c.queue
-        WHERE c.queue_joined_at >= %(start)s AND c.queue_joined_at < %(end)s AND c.queue <> '' {queue_cond}
-        GROUP BY c.id, q.id
-      ) g
+    lc AS (  -- each queue call offered in the range (by the time it joined the queue): ended calls from their
+             -- summaries (written when they ended), calls still up worked out from their legs now
+      SELECT {bucket("joined_at", interval)} AS bucket, queue, agent, members, talk, hold, wrapup,
+             (agent <> '' AND wait <= %(sl)s) AS within_sl
+      FROM (
+        SELECT joined_at, queue, agent, members, talk, hold, wrapup, wait FROM {facts}
+        WHERE joined_at >= %(start)s AND joined_at < %(end)s {queue_cond}
+        UNION ALL
+        SELECT joined_at, queue, agent, members, talk, hold, wrapup, wait FROM ({queue_call_rows(schema, live)}) up
+      ) x
     ),
     co AS (  -- offers: a call and a member rung for it, counted per bucket and member (and queue)
       SELECT bucket, extension{by_q}, count(*) AS offered

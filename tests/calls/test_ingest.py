@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 from apps.calls.ingest import Ingestor
 from apps.calls.models import Call
 from apps.events.models import OutboxEvent
+from apps.reports.models import QueueCall
 from tests.calls.conftest import recorded_events
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,13 @@ def test_queue_call_records_queue_agent_and_the_agent_follows_the_pbx(pbx, world
         agent = type(pbx["agent"]).objects.get(pk=pbx["agent"].pk)
     assert call.queue == "sales" and call.agent == "1002" and call.disposition == "answered"
     assert call.queue_joined_at and call.queue_left_at and call.callee_number == "2000"
+    with tenant_context(world.acme):
+        # What agent statistics read of the ended call, written with it; a replay adds nothing.
+        [summary] = QueueCall.objects.all()
+        ingest(pbx["server"], "queue-call")
+        assert QueueCall.objects.count() == 1
+    assert (summary.call_id, summary.queue, summary.agent, summary.members) == (call.pk, "sales", "1002", ["1002"])
+    assert summary.talk > 0 and 0 <= summary.wait <= (call.queue_left_at - call.queue_joined_at).total_seconds()
     assert "communications.queue.caller_joined" in events()
     assert "communications.queue.caller_abandoned" not in events()
     # 1002 is a member on the PBX (not paused): the portal's agent is logged in, once.

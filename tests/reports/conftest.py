@@ -51,7 +51,17 @@ def queue_call(linkedid: str, *, queue: str, joined: dt.datetime, rung: list[tup
             call=call, uniqueid=f"{linkedid}.{n}", channel=f"PJSIP/{ext}-acme-{n}", kind="extension",
             endpoint=f"{ext}-acme", extension=ext, started_at=leg_start, answered_at=leg_answer,
             ended_at=ended if leg_answer else s(leg_start, 15), hold_seconds=hold if ext == agent else 0)
+    summarise(call)
     return call
+
+
+def summarise(call) -> None:
+    """What the call store does when a call ends: its queue-call summary for the statistics."""
+    from django.db import connection
+
+    from apps.reports.queue_calls import record
+
+    record(connection.schema_name, [call.pk])
 
 
 def plain_call(linkedid: str, *, direction: str, started: dt.datetime, billsec: int | None, ring: int = 5,
