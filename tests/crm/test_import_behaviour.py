@@ -212,11 +212,14 @@ def test_contact_export_neutralises_formula_cells(api, world):
     assert api("globex").get("/api/crm-contacts/acme/export").status_code == 404
 
 
-def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch):
-    """commit_valid jobs write batch by batch: duplicates, clashes and progress across batches."""
+@pytest.mark.parametrize("keys_in_memory", [150_000, 1], ids=["keys-in-the-parser", "keys-moved-to-the-database"])
+def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch, keys_in_memory):
+    """commit_valid jobs write batch by batch: duplicates, clashes and progress across batches;
+    repeated e-mails found by the parser, or (a big file) against the keys moved to the database."""
     from apps.crm.importer import pipeline
 
     monkeypatch.setattr(pipeline, "PIPELINE_BATCH_ROWS", 2)
+    monkeypatch.setattr(pipeline, "PIPELINE_DEDUPE_KEYS", keys_in_memory)
     seed(world, email="old@example.com", external_id="E-OLD")
     progress = []
     monkeypatch.setattr("apps.crm.imports._progress", lambda job_id, **fields: progress.append(fields))
@@ -240,6 +243,31 @@ def test_batches_of_a_large_job_see_each_others_rows(upload, world, monkeypatch)
     assert "line 2" in messages[5] and "already belongs to contact" in messages[6]
     assert "already belongs to contact" in messages[7] and "not-an-email" in messages[8]
     assert [p["rows_done"] for p in progress if "rows_done" in p] == [2, 4, 6, 8]
+
+
+def test_repeated_keys_of_a_big_file_are_found_before_and_after_they_move_to_the_database(upload, world,
+                                                                                         monkeypatch):
+    """After PIPELINE_DEDUPE_KEYS keys the parser hands them to the database: a repeat of a key
+    from before (line 2), from a batch after (line 5) and within one batch are all skipped, each
+    naming the first line."""
+    from apps.crm.importer import pipeline
+
+    monkeypatch.setattr(pipeline, "PIPELINE_BATCH_ROWS", 3)
+    monkeypatch.setattr(pipeline, "PIPELINE_DEDUPE_KEYS", 1)
+    text = ("Email,First name\n"
+            "a@example.com,A\nb@example.com,B\nc@example.com,C\n"       # lines 2-4: the keys move
+            "d@example.com,D\nD@example.com,D2\na@example.com,A2\n"     # lines 5-7
+            "e@example.com,E\nd@example.com,D3\nf@example.com,F\n")     # lines 8-10
+    job = upload("acme", text).json()
+    assert (job["created_count"], job["updated_count"], job["skipped_count"], job["error_count"]) == (6, 0, 3, 0), job
+    with tenant_context(world.acme):
+        messages = {i.line: i.messages[0]["message"] for i in ImportRowIssue.objects.filter(job_id=job["id"])}
+    assert messages == {6: "Same e-mail as line 5; only the first is imported.",
+                        7: "Same e-mail as line 2; only the first is imported.",
+                        9: "Same e-mail as line 5; only the first is imported."}
+    assert {c["email"]: c["first_name"] for c in contacts(world)} == {
+        "a@example.com": "A", "b@example.com": "B", "c@example.com": "C", "d@example.com": "D",
+        "e@example.com": "E", "f@example.com": "F"}
 
 
 def test_inline_column_map_in_the_upload_and_filtering_contacts_by_import(upload, api, world):
@@ -278,3 +306,18 @@ def test_answers_kept_per_cell_value_give_every_row_its_own_result(upload, world
                                                              "invalid_custom_field"]
     assert stored["ok1@example.com"] == ("FR", {"tier": "gold", "vip": True, "seats": 1})
     assert stored["ok2@example.com"] == ("FR", {"tier": "silver", "vip": False, "seats": 1.5})
+
+
+
+def test_uploaded_files_are_stored_by_copy_and_read_back_intact(world):
+    """Chunks go in with binary COPY (no bytea literal to escape and parse), as they came."""
+    from apps.crm.importer.source import iter_stored, store_chunks
+    from apps.crm.models import ImportJob
+
+    with tenant_context(world.acme):
+        job = ImportJob.objects.create(file_name="x.csv")
+        data = bytes(range(256)) * 9000 + b"\\x00'\r\n"  # every byte value, backslashes, quotes
+        chunks = [data[i:i + 1024 * 1024] for i in range(0, len(data), 1024 * 1024)]
+        assert len(chunks) == 3 and store_chunks(job.pk, chunks) == len(data)
+        assert b"".join(iter_stored(job.pk)) == data
+        assert list(job.chunks.values_list("seq", flat=True)) == [0, 1, 2]

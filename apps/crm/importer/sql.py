@@ -45,32 +45,51 @@ class StageSQL:
                 and "external_id" not in self.mapped and "shared_in_directory" not in self.mapped
                 and not any(d.required or (d.unique and f"cf:{d.name}" in self.mapped) for d in custom_defs))
 
-    def _analyse(self, custom_defs, seen: bool = False, match: bool = True) -> tuple[int, int]:
+    def dedupe_key(self) -> str | None:
+        """The stage column rows are deduplicated and matched on, or None when the file maps no
+        column for it (every row is then new)."""
+        key = DEDUPE_KEY.get(self.options.dedupe_on)
+        if key and not (self.mapped & ({"phone", "mobile", "work_phone"} if key == "phone_key" else {key})):
+            return None
+        return key
+
+    def _skip_seen(self, key: str) -> None:
+        """Pipelined batches of a big file: add the staged rows' dedupe keys to those seen and skip
+        the rows whose key an earlier batch had (the keys the INSERT did not add; their first
+        line is looked up for those few only, in the table as it was before the statement)."""
+        label = DEDUPE_LABEL[self.options.dedupe_on]
+        with connection.cursor() as cursor:
+            cursor.execute(f"""
+                WITH new AS (
+                    INSERT INTO crm_import_seen (k, row_no)
+                    SELECT {key}, row_no FROM {STAGE} WHERE {key} IS NOT NULL
+                    ON CONFLICT DO NOTHING RETURNING k)
+                UPDATE {STAGE} t SET level = 'skipped', code = 'duplicate_in_file',
+                       issue = format('Same {label} as line %s; only the first is imported.',
+                                      (SELECT s.row_no FROM crm_import_seen s WHERE s.k = t.{key}))
+                WHERE t.{key} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM new WHERE new.k = t.{key})""")
+
+    def _analyse(self, custom_defs, in_file_checked: bool = False, match: bool = True) -> tuple[int, int]:
         """Mark the stage's rows (skipped/error) and find their matches; returns (to create, to update).
+        ``in_file_checked``: repeated dedupe keys were already skipped (pipelined jobs: the parser
+        within a batch, ``_skip_seen`` across batches);
         ``match=False`` (the upsert path) leaves matching to the INSERT ... ON CONFLICT."""
         opts, out = self.options, self.outcome
-        key = DEDUPE_KEY.get(opts.dedupe_on)
+        key = self.dedupe_key()
         mapped = self.mapped
-        if key and not (mapped & ({"phone", "mobile", "work_phone"} if key == "phone_key" else {key})):
-            key = None  # the file has no column for the dedupe key: every row is new
         with connection.cursor() as cursor:
             # Hash joins and aggregates over the stage stay in memory (reset in drop_stage).
             cursor.execute("SET work_mem = '64MB'")
             # No ANALYZE: the planner sizes a never-analysed table from its pages, which is enough
             # to pick hash joins here, and ANALYZE of a large stage costs more than it saves.
             # 1. the same dedupe key twice in the file: the first row wins, the others are skipped.
-            if key:
+            if key and not in_file_checked:
                 cursor.execute(f"""
                     UPDATE {STAGE} t SET level = 'skipped', code = 'duplicate_in_file',
                            issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as line %s; only the first is imported.', d.first_row)
                     FROM (SELECT {key} AS k, min(row_no) AS first_row FROM {STAGE}
                           WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1) d
                     WHERE t.{key} = d.k AND t.row_no <> d.first_row""")
-            if seen and key:  # ... or already imported from an earlier batch of this file
-                cursor.execute(f"""
-                    UPDATE {STAGE} t SET level = 'skipped', code = 'duplicate_in_file',
-                           issue = format('Same {DEDUPE_LABEL[opts.dedupe_on]} as line %s; only the first is imported.', s.row_no)
-                    FROM crm_import_seen s WHERE s.k = t.{key} AND t.level IS NULL""")
             # 2. other unique values twice in the file: an error (which one is right?).
             # (Only for columns the file maps; the dedupe key's own clashes are its matches.)
             uniques = [(f"s.{n}", f"c.{n}", label, n) for n, label in (("email", "e-mail"),
