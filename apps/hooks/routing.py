@@ -67,8 +67,12 @@ def target_of(tenant, dest: Destination) -> tuple[str, str]:
         return f"{names.context(slug, 'ivr', dest.id)},s,1", ""
     if dest.type == DestType.TIME_CONDITION:
         return f"{names.context(slug, 'tc', dest.id)},s,1", ""
-    if dest.type == getattr(DestType, "RING_GROUP", None):
+    if dest.type == DestType.RING_GROUP:
         return f"{names.context(slug, 'rg', dest.id)},s,1", ""
+    if dest.type == DestType.CONFERENCE:
+        return f"{names.context(slug, 'conf', dest.id)},s,1", ""
+    if dest.type == DestType.PAGING_GROUP:
+        return f"{names.context(slug, 'page', dest.id)},s,1", ""
     if dest.type == DestType.EXTERNAL:
         return f"{names.context(slug, 'external')},{dest.number},1", ""
     if dest.type == DestType.HANGUP:

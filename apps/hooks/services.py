@@ -27,8 +27,9 @@ def custom_dialplan_payload(obj: CustomDialplan) -> dict[str, Any]:
 
 def check_custom_dialplan(tenant, obj: CustomDialplan) -> None:
     """Render the tenant's extensions.conf with these lines in place and let the config checker
-    judge them (dialplan_check)."""
-    from apps.pbx.render import dialplan, hooks, loader
+    judge them (dialplan_check), with the same application and function checks as a push
+    (confcheck_features): what is stored here must never make the server's push fail."""
+    from apps.pbx.render import confcheck_features, dialplan, features, hooks, loader
     from apps.pbx.render.confcheck import check_dialplan, parse_dialplan
     from apps.pbx.render.view import TenantView
 
@@ -41,12 +42,16 @@ def check_custom_dialplan(tenant, obj: CustomDialplan) -> None:
     others = [r for r in data.rows["custom_dialplans"] if r["point"] != obj.point and r["id"] != obj.pk]
     data.rows["custom_dialplans"] = others + [{"id": obj.pk or 0, "point": obj.point, "description": "",
                                                "dialplan": obj.dialplan, "enabled": True}]
-    text = dialplan.render([TenantView(data)], "check")
+    view = TenantView(data)
+    text = dialplan.render([view], "check")
     context = hooks.context(tenant.slug, hooks.POINTS[obj.point])
     rendered = text.splitlines()
     first_line = rendered.index(f"[{context}]") + 3  # the section line, the comment, then line 1
     contexts, errors = parse_dialplan(text)
     errors += check_dialplan(contexts)
+    errors += confcheck_features.check(contexts, {"extensions.conf": text,
+                                                  "confbridge.conf": features.render_confbridge([view], "check"),
+                                                  "res_parking.conf": features.render_parking([view], "check")})
     dialplan_check.check_in_context(lines=lines, first_line=first_line, context=context, contexts=contexts,
                                     own=set(contexts), errors=errors)
 

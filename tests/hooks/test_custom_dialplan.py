@@ -100,6 +100,21 @@ def test_dangerous_applications_and_functions_are_refused(api, demo):
     refused(post(api, dialplan="exten => s,1,Set(x=${DB_EXISTS(globex/dnd)})"), "invalid_dialplan", 1)
 
 
+def test_what_the_api_stores_never_fails_the_servers_push(api, demo):
+    """Hand check against Asterisk 22.10.1: Playtones() (an allowed application; Asterisk finds
+    applications in any case) and ${QUOTE()} (an allowed function) were stored by the API and then
+    refused by the push's application/function check, so no push to the server went through."""
+    server, _ = demo
+    text = "exten => s,1,Playtones(ring)\n same => n,Set(X=${QUOTE(${ARG1})})\n same => n,Return()\n"
+    assert post(api, "outbound_route", text).status_code == 201
+    assert validate(render_server(server).files) == []
+    # What the push's check refuses is refused here, with its line, and nothing is stored:
+    # ARG1 is a variable, not a function (the grammar lets ${ARG1(...)} through).
+    detail = refused(post(api, dialplan="exten => s,1,NoOp()\n same => n,Set(X=${ARG1(1)})"), "invalid_dialplan", 2)
+    assert "ARG1() is not an Asterisk 22 function" in detail
+    assert validate(render_server(server).files) == []
+
+
 def test_jumps_into_another_tenants_contexts_are_refused(api, demo):
     detail = refused(post(api, dialplan="exten => s,1,NoOp()\n same => n,Goto(globex-internal,1001,1)"),
                      "foreign_context", 2)

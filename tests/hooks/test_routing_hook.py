@@ -116,7 +116,11 @@ def acme_objects(committed_world, system_actor):
     theirs = tel.queue_create(actor=system_actor, tenant=committed_world.globex, number="2999", name="Theirs")
     group = tel.ring_group_create(actor=system_actor, tenant=acme, number="5200", name="Desk",
                                   members=[{"extension": alice.pk}], no_answer={"type": "hangup"})
-    return {"alice": alice, "sales": sales, "did": did, "their_queue": theirs, "group": group}
+    room = tel.conference_create(actor=system_actor, tenant=acme, number="5300", name="Room")
+    paging = tel.paging_group_create(actor=system_actor, tenant=acme, number="5500", name="Floor",
+                                     members=[alice.pk])
+    return {"alice": alice, "sales": sales, "did": did, "their_queue": theirs, "group": group, "room": room,
+            "paging": paging}
 
 
 def make_hook(system_actor, world, crm, **fields):
@@ -202,9 +206,45 @@ def test_the_rendered_hook_context_passes_the_checker(committed_world, system_ac
         for dest in (Destination("queue", acme_objects["sales"].pk), Destination("extension", acme_objects["alice"].pk),
                      Destination("voicemail", acme_objects["alice"].pk), Destination("hangup"),
                      Destination("external", None, "+14155550123"),
-                     Destination("ring_group", acme_objects["group"].pk)):
+                     Destination("ring_group", acme_objects["group"].pk),
+                     Destination("conference", acme_objects["room"].pk),
+                     Destination("paging_group", acme_objects["paging"].pk)):
             ctx, exten, prio = target_of(committed_world.acme, dest)[0].split(",")
             assert find_extension(contexts, ctx, exten) is not None, dest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_destination_type_the_api_takes_can_be_answered(committed_world, system_actor, acme_objects, crm,
+                                                                 agi):
+    """Hand check against Asterisk 22.10.1: a hook answering a conference or a paging group (both
+    destinations of the API) was treated as a bad answer, and the call took the fallback."""
+    from apps.telephony.destinations import DestType
+
+    hook = make_hook(system_actor, committed_world, crm, fallback={"type": "queue", "id": acme_objects["sales"].pk})
+    objects = {"extension": acme_objects["alice"].pk, "voicemail": acme_objects["alice"].pk,
+               "queue": acme_objects["sales"].pk, "ring_group": acme_objects["group"].pk,
+               "conference": acme_objects["room"].pk, "paging_group": acme_objects["paging"].pk}
+    tc = tel.time_condition_create(actor=system_actor, tenant=committed_world.acme, name="Always",
+                                   schedule=tel.schedule_create(actor=system_actor, tenant=committed_world.acme,
+                                                                name="S", timezone="UTC"),
+                                   match={"type": "hangup"}, no_match={"type": "hangup"})
+    ivr = tel.ivr_create(actor=system_actor, tenant=committed_world.acme, name="Menu",
+                         invalid={"type": "hangup"}, timeout_dest={"type": "hangup"})
+    objects.update({"time_condition": tc.pk, "ivr": ivr.pk})
+    expected = {"conference": f"acme-conf-{acme_objects['room'].pk},s,1",
+                "paging_group": f"acme-page-{acme_objects['paging'].pk},s,1"}
+    for kind in DestType.values:
+        if kind == "external":
+            answer = {"type": kind, "number": "+14155550123"}
+        elif kind == "hangup":
+            answer = {"type": kind}
+        else:
+            answer = {"type": kind, "id": objects[kind]}
+        crm.answer = {"destination": answer}
+        variables = call(agi, env(committed_world, hook.pk))
+        assert variables.get("TL_ROUTE_STATUS") == "ok", (kind, variables)
+        if kind in expected:
+            assert variables["TL_ROUTE"] == expected[kind]
 
 
 @pytest.mark.django_db

@@ -1,7 +1,12 @@
 """Checks of the config checker for the PBX features (issue 12), called by confcheck.validate.
 
 - every dialplan application and every ``${FUNCTION(...)}`` is one Asterisk 22 has (the names
-  below are those of Asterisk 22's apps/ and funcs/ modules that a PBX like ours uses);
+  below are those of Asterisk 22's apps/ and funcs/ modules that a PBX like ours uses, spelled as
+  ``core show applications`` / ``core show functions`` list them on Asterisk 22.10.1; the test
+  tests/pbx/test_asterisk22_hand_check.py holds them against that recorded list). Asterisk finds
+  an application whatever its case (``pbx_findapp``: strcasecmp) but a function only by its exact
+  name (``ast_custom_function_find``: strcmp), so applications are compared case-insensitively and
+  functions exactly;
 - ``Local/<exten>@<context>`` in Dial reaches an extension of a context that exists;
 - ``Page()``'s ``b(context^exten^priority)`` pre-dial handler exists;
 - ``Park(<lot>)`` / ``ParkedCall(<lot>,...)`` name a lot of res_parking.conf, and every lot has
@@ -15,23 +20,37 @@ import re
 
 from apps.pbx.render.confcheck import ConfError, find_extension, parse, split_args
 
+# Not here although older checkers knew them: ImportVar, MacroExit, SIPAddHeader, SetMusicOnHold and
+# CALLERPRES(), gone from Asterisk 21 on (a real 22.10.1 does not have them).
 APPLICATIONS = frozenset("""
-AGI AddQueueMember Answer Authenticate BackGround Background Busy ChanIsAvail ChannelRedirect ConfBridge
+AGI AddQueueMember Answer Authenticate BackGround Busy ChanIsAvail ChannelRedirect ConfBridge
 Congestion ContinueWhile DISA Dial Directory EAGI Echo EndWhile Exec ExecIf ExecIfTime ExitWhile FollowMe Gosub
-GosubIf Goto GotoIf GotoIfTime Hangup ImportVar Log MacroExit MixMonitor MusicOnHold NoOp Page Park ParkedCall
+GosubIf Goto GotoIf GotoIfTime Hangup Log MixMonitor MusicOnHold NoOp Page Park ParkedCall
 PauseQueueMember Pickup PickupChan Playback PlayTones Progress Queue QueueLog Read ReadExten Record
-RemoveQueueMember Return Ringing SayAlpha SayDigits SayNumber Set SetMusicOnHold SIPAddHeader Softhangup
+RemoveQueueMember Return Ringing SayAlpha SayDigits SayNumber Set SoftHangup
 StopMixMonitor StopMusicOnHold StopPlayTones System Transfer UnpauseQueueMember UserEvent Verbose VoiceMail
 VoiceMailMain Wait WaitExten WaitForSilence While
 """.split())
+_APPLICATIONS_FOLDED = frozenset(name.casefold() for name in APPLICATIONS)
 FUNCTIONS = frozenset("""
-AGENT BLACKLIST CALLERID CALLERPRES CDR CHANNEL CONFBRIDGE CONFBRIDGE_INFO CONNECTEDLINE CUT DB DB_DELETE DB_EXISTS
+AGENT BLACKLIST CALLERID CDR CHANNEL CONFBRIDGE CONFBRIDGE_INFO CONNECTEDLINE CUT DB DB_DELETE DB_EXISTS
 DB_KEYS DEVICE_STATE DIALPLAN_EXISTS EVAL EXISTS EXTENSION_STATE FIELDQTY FILTER GLOBAL GROUP GROUP_COUNT
 GROUP_LIST GROUP_MATCH_COUNT HASH IF IFTIME ISNULL LEN LOCAL MATH PJSIP_AOR PJSIP_CONTACT PJSIP_ENDPOINT
-PJSIP_HEADER QUEUE_MEMBER QUEUE_MEMBER_COUNT QUEUE_VARIABLES RAND REGEX REPLACE SET SHA1 SHELL SPRINTF STAT
-STRFTIME STRPTIME TIMEOUT TOLOWER TOUPPER TRYLOCK UNLOCK VALID_EXTEN VM_INFO
+PJSIP_HEADER QUEUE_MEMBER QUEUE_MEMBER_COUNT QUEUE_VARIABLES QUOTE RAND REGEX REPLACE SET SHA1 SHELL SPRINTF
+STAT STRFTIME STRPTIME TIMEOUT TOLOWER TOUPPER TRYLOCK UNLOCK VALID_EXTEN VM_INFO
 """.split())
 FUNCTION_CALL = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\(")
+
+
+def known_application(name: str) -> bool:
+    """Whether Asterisk 22 runs ``name`` as an application (in any case, as pbx_findapp does)."""
+    return name.casefold() in _APPLICATIONS_FOLDED
+
+
+def known_function(name: str) -> bool:
+    """Whether ``${name(...)}`` is an Asterisk 22 function (exact name, as ast_custom_function_find)."""
+    return name in FUNCTIONS
+
 
 PARKING_OPTIONS = frozenset("""
 context parkext parkext_exclusive parkpos parkinghints parkingtime parkedmusicclass comebacktoorigin
@@ -78,11 +97,13 @@ def check(contexts, files: dict[str, str]) -> list[str]:
         for exten, prios in ctx.extensions.items():
             for p in prios:
                 where = f"extensions.conf:{p.line}: {ctx.name},{exten}"
-                if p.app not in APPLICATIONS:
+                if not known_application(p.app):
                     errors.append(f"{where}: {p.app} is not an Asterisk 22 application")
                 for name in FUNCTION_CALL.findall(p.args):
-                    if name.upper() not in FUNCTIONS:
-                        errors.append(f"{where}: {name}() is not an Asterisk 22 function")
+                    if not known_function(name):
+                        errors.append(f"{where}: {name}() is not an Asterisk 22 function"
+                                      + (f" (function names are case-sensitive: {name.upper()})"
+                                         if known_function(name.upper()) else ""))
                 args = split_args(p.args)
                 if p.app == "Dial":
                     errors += [f"{where}: {e}" for e in _local_targets(contexts, args[0])]

@@ -16,9 +16,10 @@ Per tenant ``t`` (names.py):
     t-page-<id>      a paging group: Page() of its members' phones with the auto-answer handler
 
 Two more files: confbridge.conf (per conference a bridge, a user and an admin profile; shared
-menus) and res_parking.conf (per lot ``t-park-<id>``: slots in context ``t-parked-<id>``, the
-call goes back to the parker after the timeout); the park number and the slots are in
-t-extensions (Park()/ParkedCall()).
+menus) and res_parking.conf (per lot ``t-park-<id>`` with ``context = t-parked-<id>``, which
+res_parking only fills for a lot with a ``parkext`` - ours have none, so Asterisk creates no such
+context; the call goes back to the parker after the timeout); the park number and the slots are
+in t-extensions (Park()/ParkedCall()).
 
 Call settings live in the database (the source of truth). A feature code goes to the portal's
 FastAGI server (``feature-code``), which updates the extension through the service (audit entry,
@@ -477,7 +478,9 @@ def render_confbridge(views: list[TenantView], server_name: str) -> str:
             if conf["max_members"]:
                 out.append(f"max_members = {int(conf['max_members'])}")
             if conf["record"]:
-                out += ["record_conference = yes", f"record_file = {v.slug}/conference-{conf['number']}"]
+                # With an extension: MixMonitor takes the format from it and, without one, writes a
+                # headerless .raw file (seen on Asterisk 22.10.1); ConfBridge inserts -<epoch> before it.
+                out += ["record_conference = yes", f"record_file = {v.slug}/conference-{conf['number']}.wav"]
             out.append("")
             for profile, admin in (("user", False), ("admin", True)):
                 out += [f"[{names.conference(conf['id'], v.slug, profile)}]", "type = user"]

@@ -42,7 +42,8 @@ def context(tenant: str, kind: str, object_id: int | None = None) -> str:
 
 
 def parking_lot(lot_id: int, tenant: str) -> str:
-    """A res_parking.conf lot (its own namespace); its slots live in context ``<tenant>-parked-<id>``."""
+    """A res_parking.conf lot (its own namespace); its ``context`` is ``<tenant>-parked-<id>`` (filled by
+    res_parking only for lots with a ``parkext``: ours are dialled through ``<tenant>-extensions``)."""
     return f"{tenant}-park-{lot_id}"
 
 
