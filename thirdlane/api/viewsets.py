@@ -113,6 +113,12 @@ class ApiViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(page)
 
 
+def crud_services(module, name: str) -> tuple[staticmethod, staticmethod, staticmethod]:
+    """``create_service, update_service, delete_service = crud_services(services, "ring_group")``:
+    the module's ``<name>_create``, ``<name>_update`` and ``<name>_delete``."""
+    return tuple(staticmethod(getattr(module, f"{name}_{verb}")) for verb in ("create", "update", "delete"))
+
+
 class ServiceWritesMixin:
     """create/update/destroy call the services the viewset names, and nothing else."""
 

@@ -7,22 +7,25 @@ from rest_framework.decorators import action
 
 from apps.telephony import features, selectors, services
 from apps.telephony.api import feature_serializers as fs
-from thirdlane.api.viewsets import TenantScopedViewSet
+from thirdlane.api.viewsets import TenantScopedViewSet, crud_services
 
 
-class RingGroupViewSet(TenantScopedViewSet):
+class NumberedViewSet(TenantScopedViewSet):
+    """What the resources dialled by a number share: search, order and sort by number."""
+
+    search_fields = ("number", "name")
+    ordering_fields = ("number", "name", "created_at")
+    ordering = ("number",)
+
+
+class RingGroupViewSet(NumberedViewSet):
     """Ring groups (ring all, hunt, memory hunt) of extensions and external numbers; ``members`` is
     written as a whole list, in ringing order."""
 
     queryset = selectors.ring_group_list()
     serializer_class = fs.RingGroupSerializer
     filterset_fields = ("number", "strategy")
-    search_fields = ("number", "name")
-    ordering_fields = ("number", "name", "created_at")
-    ordering = ("number",)
-    create_service = staticmethod(services.ring_group_create)
-    update_service = staticmethod(services.ring_group_update)
-    delete_service = staticmethod(services.ring_group_delete)
+    create_service, update_service, delete_service = crud_services(services, "ring_group")
 
 
 class BlockListViewSet(TenantScopedViewSet):
@@ -35,9 +38,7 @@ class BlockListViewSet(TenantScopedViewSet):
     search_fields = ("name", "entries__value")
     ordering_fields = ("name", "created_at")
     ordering = ("name",)
-    create_service = staticmethod(services.block_list_create)
-    update_service = staticmethod(services.block_list_update)
-    delete_service = staticmethod(services.block_list_delete)
+    create_service, update_service, delete_service = crud_services(services, "block_list")
 
     def get_queryset(self):
         qs = super().get_queryset()
@@ -54,9 +55,7 @@ class FeatureCodeViewSet(TenantScopedViewSet):
     search_fields = ("feature", "code")
     ordering_fields = ("feature", "code")
     ordering = ("feature",)
-    create_service = staticmethod(services.feature_code_create)
-    update_service = staticmethod(services.feature_code_update)
-    delete_service = staticmethod(services.feature_code_delete)
+    create_service, update_service, delete_service = crud_services(services, "feature_code")
 
     @extend_schema(responses=fs.EffectiveFeatureCodeSerializer(many=True), filters=False)
     @action(detail=False, methods=["get"], filter_backends=[])
@@ -65,43 +64,28 @@ class FeatureCodeViewSet(TenantScopedViewSet):
         return self.paginated(items, fs.EffectiveFeatureCodeSerializer)
 
 
-class ConferenceViewSet(TenantScopedViewSet):
+class ConferenceViewSet(NumberedViewSet):
     """Conference rooms (ConfBridge) with a PIN and an admin PIN (write-only)."""
 
     queryset = selectors.conference_list()
     serializer_class = fs.ConferenceSerializer
     filterset_fields = ("number", "record", "wait_for_admin")
-    search_fields = ("number", "name")
-    ordering_fields = ("number", "name", "created_at")
-    ordering = ("number",)
-    create_service = staticmethod(services.conference_create)
-    update_service = staticmethod(services.conference_update)
-    delete_service = staticmethod(services.conference_delete)
+    create_service, update_service, delete_service = crud_services(services, "conference")
 
 
-class ParkingLotViewSet(TenantScopedViewSet):
+class ParkingLotViewSet(NumberedViewSet):
     """Parking lots: transfer a call to ``number`` to park it, dial its slot to pick it up."""
 
     queryset = selectors.parking_lot_list()
     serializer_class = fs.ParkingLotSerializer
     filterset_fields = ("number", "name")
-    search_fields = ("number", "name")
-    ordering_fields = ("number", "name", "created_at")
-    ordering = ("number",)
-    create_service = staticmethod(services.parking_lot_create)
-    update_service = staticmethod(services.parking_lot_update)
-    delete_service = staticmethod(services.parking_lot_delete)
+    create_service, update_service, delete_service = crud_services(services, "parking_lot")
 
 
-class PagingGroupViewSet(TenantScopedViewSet):
+class PagingGroupViewSet(NumberedViewSet):
     """Paging / intercom groups: the number pages the members' phones, auto-answered."""
 
     queryset = selectors.paging_group_list()
     serializer_class = fs.PagingGroupSerializer
     filterset_fields = ("number", "duplex")
-    search_fields = ("number", "name")
-    ordering_fields = ("number", "name", "created_at")
-    ordering = ("number",)
-    create_service = staticmethod(services.paging_group_create)
-    update_service = staticmethod(services.paging_group_update)
-    delete_service = staticmethod(services.paging_group_delete)
+    create_service, update_service, delete_service = crud_services(services, "paging_group")

@@ -91,6 +91,25 @@ def ensure_number_free(number: str, *, instance=None, field: str = "number") -> 
         raise Conflict(f"{number} is already used by {owner}.", code="duplicate_number", field=field)
 
 
+def change_number(instance, tenant, fields: dict, *, field: str = "number", length: int | None = None,
+                  optional: bool = False) -> None:
+    """An update's new internal number, if ``fields`` has one that differs: popped from ``fields``,
+    validated, checked free in the tenant's number plan (under its lock) and set on ``instance``.
+    ``optional``: an empty value clears it (an IVR without a number of its own)."""
+    if field not in fields:
+        return
+    value = fields.pop(field)
+    if optional:
+        value = value or None
+    if value == getattr(instance, field):
+        return
+    if value is not None or not optional:
+        value = validate_internal_number(value, length=length, field=field)
+        advisory_lock("number_plan", tenant.schema_name)
+        ensure_number_free(value, instance=instance, field=field)
+    setattr(instance, field, value)
+
+
 def _apply(ext: Extension, fields: dict[str, Any], *, prefix: str = "") -> None:
     """Set fields on an extension, validating secrets and codecs; fills generated secrets."""
     f = (lambda name: f"{prefix}.{name}") if prefix else (lambda name: name)
@@ -164,12 +183,7 @@ def extension_update(*, actor, tenant, instance: Extension, **fields: Any) -> Ex
     check_fields(fields, EXTENSION_FIELDS | {"number"})
     before = snapshot(instance)
     previous = instance.phone_username_for(tenant.slug)
-    if "number" in fields and fields["number"] != instance.number:
-        number = validate_internal_number(fields["number"], length=tenant.extension_length)
-        advisory_lock("number_plan", tenant.schema_name)
-        ensure_number_free(number, instance=instance)
-        instance.number = number
-    fields.pop("number", None)
+    change_number(instance, tenant, fields, length=tenant.extension_length)
     settings_before = {name: getattr(instance, name) for name in CALL_SETTINGS}
     _apply(instance, fields)
     settings_changed = _bump_settings(instance, settings_before)

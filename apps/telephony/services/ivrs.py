@@ -6,11 +6,11 @@ from typing import Any
 from apps.audit.services import snapshot
 from apps.telephony.models import Ivr, IvrOption
 from apps.telephony.services.common import (
-    advisory_lock, check_fields, clean, delete, record_created, record_updated, save, tenant_service,
+    check_fields, clean, delete, record_created, record_updated, save, tenant_service,
 )
-from apps.telephony.services.extensions import ensure_number_free
+from apps.telephony.services.extensions import change_number
 from apps.telephony.validators import (
-    validate_destination, validate_internal_number, validate_sound, validate_text,
+    validate_destination, validate_sound, validate_text,
 )
 from thirdlane.api.errors import DomainError, Invalid
 
@@ -45,14 +45,7 @@ def _options(tenant, raw: list[dict]) -> list[IvrOption]:
 
 def _apply(ivr: Ivr, tenant, fields: dict[str, Any]) -> list[IvrOption] | None:
     options = fields.pop("options", None)
-    if "number" in fields:
-        number = fields.pop("number") or None
-        if number != ivr.number:
-            if number is not None:
-                number = validate_internal_number(number)
-                advisory_lock("number_plan", tenant.schema_name)
-                ensure_number_free(number, instance=ivr)
-            ivr.number = number
+    change_number(ivr, tenant, fields, optional=True)
     for name, value in fields.items():
         if name == "invalid":
             ivr.invalid = validate_destination(tenant, value, field="invalid_destination")

@@ -11,7 +11,7 @@ from apps.telephony.services.common import (
     advisory_lock, check_fields, check_limit, clean, delete, record_created, record_updated, resolve_one, save,
     tenant_service,
 )
-from apps.telephony.services.extensions import ensure_number_free
+from apps.telephony.services.extensions import change_number, ensure_number_free
 from apps.telephony.validators import (
     validate_destination, validate_internal_number, validate_text, validate_token,
 )
@@ -117,12 +117,7 @@ def queue_create(*, actor, tenant, number: str, name: str, **fields: Any) -> Que
 def queue_update(*, actor, tenant, instance: Queue, **fields: Any) -> Queue:
     check_fields(fields, QUEUE_FIELDS | {"number"})
     before = snapshot(instance)
-    if "number" in fields and fields["number"] != instance.number:
-        number = validate_internal_number(fields["number"])
-        advisory_lock("number_plan", tenant.schema_name)
-        ensure_number_free(number, instance=instance)
-        instance.number = number
-    fields.pop("number", None)
+    change_number(instance, tenant, fields)
     members = _apply_queue(instance, tenant, fields)
     clean(instance)
     save(instance)

@@ -9,7 +9,7 @@ from apps.telephony.models import Extension, RingGroup, RingGroupMember
 from apps.telephony.services.common import (
     advisory_lock, check_fields, clean, delete, record_created, record_updated, save, tenant_service,
 )
-from apps.telephony.services.extensions import ensure_number_free
+from apps.telephony.services.extensions import change_number, ensure_number_free
 from apps.telephony.validators import (
     normalize_e164, validate_destination, validate_internal_number, validate_text,
 )
@@ -119,12 +119,7 @@ def ring_group_create(*, actor, tenant, number: str, name: str, **fields: Any) -
 def ring_group_update(*, actor, tenant, instance: RingGroup, **fields: Any) -> RingGroup:
     check_fields(fields, FIELDS | {"number"})
     before = snapshot(instance)
-    if "number" in fields and fields["number"] != instance.number:
-        number = validate_internal_number(fields["number"])
-        advisory_lock("number_plan", tenant.schema_name)
-        ensure_number_free(number, instance=instance)
-        instance.number = number
-    fields.pop("number", None)
+    change_number(instance, tenant, fields)
     members = _apply(instance, tenant, fields)
     clean(instance)
     save(instance, field="number")

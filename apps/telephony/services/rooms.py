@@ -11,22 +11,12 @@ from apps.telephony.services.common import (
     advisory_lock, check_fields, clean, delete, record_created, record_updated, resolve_ids, save, tenant_service,
     unique_name,
 )
-from apps.telephony.services.extensions import ensure_number_free
+from apps.telephony.services.extensions import change_number
 from apps.telephony.validators import validate_internal_number, validate_text, validate_token
 from thirdlane.api.errors import Conflict, DomainError, Invalid
 
 MAX_SLOTS = 100
 MAX_PAGING_MEMBERS = 100
-
-
-def _number(instance, tenant, fields: dict, *, field: str = "number") -> None:
-    if field in fields:
-        value = fields.pop(field)
-        if value != getattr(instance, field):
-            value = validate_internal_number(value, field=field)
-            advisory_lock("number_plan", tenant.schema_name)
-            ensure_number_free(value, instance=instance, field=field)
-            setattr(instance, field, value)
 
 
 # --- conferences ---------------------------------------------------------------------------------
@@ -67,7 +57,7 @@ def _apply_conference(c: Conference, fields: dict[str, Any]) -> None:
 def conference_create(*, actor, tenant, number: str, name: str, **fields: Any) -> Conference:
     check_fields(fields, CONFERENCE_FIELDS)
     c = Conference()
-    _number(c, tenant, {"number": number})
+    change_number(c, tenant, {"number": number})
     _apply_conference(c, {"name": name, **fields})
     clean(c)
     save(c, field="number")
@@ -79,7 +69,7 @@ def conference_create(*, actor, tenant, number: str, name: str, **fields: Any) -
 def conference_update(*, actor, tenant, instance: Conference, **fields: Any) -> Conference:
     check_fields(fields, CONFERENCE_FIELDS)
     before = snapshot(instance)
-    _number(instance, tenant, fields)
+    change_number(instance, tenant, fields)
     for secret in ("pin", "admin_pin"):
         if fields.get(secret) is None:
             fields.pop(secret, None)  # absent or null: keep (write-only); "" clears it
@@ -136,7 +126,7 @@ def _check_slots(lot: ParkingLot, tenant, *, changed: bool) -> None:
 
 def _apply_lot(lot: ParkingLot, tenant, fields: dict[str, Any]) -> None:
     changed = any(k in fields for k in ("slot_start", "slot_end")) or lot.pk is None
-    _number(lot, tenant, fields)
+    change_number(lot, tenant, fields)
     for name, value in fields.items():
         if name == "name":
             value = validate_text(value, field=name)
@@ -189,7 +179,7 @@ def paging_group_payload(group: PagingGroup) -> dict[str, Any]:
 
 def _apply_paging(group: PagingGroup, tenant, fields: dict[str, Any]) -> list[Extension] | None:
     members = fields.pop("members", None)
-    _number(group, tenant, fields)
+    change_number(group, tenant, fields)
     for name, value in fields.items():
         if name == "name":
             value = validate_text(value, field=name)
