@@ -19,11 +19,14 @@ import re
 from apps.hooks.models import MAX_DIALPLAN_CHARS, MAX_DIALPLAN_LINES
 from thirdlane.api.errors import DomainError
 
+# Spelled as Asterisk lists them; matched in any case, as Asterisk finds applications (functions:
+# exactly, as Asterisk does).
 ALLOWED_APPS = frozenset({
-    "Answer", "Background", "Busy", "Congestion", "ExecIf", "Gosub", "GosubIf", "Goto", "GotoIf", "GotoIfTime",
-    "Hangup", "Log", "NoOp", "Playback", "Playtones", "Progress", "Read", "Return", "Ringing", "SayAlpha",
+    "Answer", "BackGround", "Busy", "Congestion", "ExecIf", "Gosub", "GosubIf", "Goto", "GotoIf", "GotoIfTime",
+    "Hangup", "Log", "NoOp", "Playback", "PlayTones", "Progress", "Read", "Return", "Ringing", "SayAlpha",
     "SayDigits", "SayNumber", "Set", "Verbose", "Wait", "WaitExten",
 })
+_CANONICAL_APP = {name.casefold(): name for name in ALLOWED_APPS}
 ALLOWED_FUNCTIONS = frozenset({
     "ARG1", "CALLERID", "CDR", "CONNECTEDLINE", "CUT", "EXISTS", "FIELDQTY", "FILTER", "IF", "IFTIME", "ISNULL",
     "LEN", "MATH", "QUOTE", "RAND", "REGEX", "REPLACE", "SPRINTF", "STRFTIME", "TOLOWER", "TOUPPER",
@@ -36,8 +39,18 @@ _PORTAL_CONTEXT = re.compile(r"^[a-z][a-z0-9-]*-(?:internal|extensions|from-did|
                              r"tc-\d+|queue-\d+|outrt-\d+|from-trunk-\d+|custom-did|custom-out|rhook|[a-z]+(?:-\d+)?)$")
 
 
-def _alternation(names) -> str:
-    return "(?:" + "|".join(sorted(names, key=lambda n: (-len(n), n))) + ")"
+def _alternation(names, *, any_case: bool = False) -> str:
+    """One regex alternative per name, longest first; ``any_case``: each letter as ``[Xx]`` (the
+    pattern is also the OpenAPI ``pattern``, where JavaScript regexes take no inline flags)."""
+    def spelled(name: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in name) if any_case else name
+
+    return "(?:" + "|".join(spelled(n) for n in sorted(names, key=lambda n: (-len(n), n))) + ")"
+
+
+def canonical_app(name: str) -> str:
+    """An allowed application's name as Asterisk spells it (``GOTO`` -> ``Goto``), else ``name``."""
+    return _CANONICAL_APP.get(name.casefold(), name)
 
 
 def _grammar() -> str:
@@ -54,9 +67,10 @@ def _grammar() -> str:
     expr = r"\$\[(?:" + sep + r"|[A-Za-z0-9_]|" + var + "|" + fnvar + r")*\]"
     varish = f"(?:{var}|{fnvar}|{expr})"
     inner = r"(?:" + sep + r"|[A-Za-z0-9_]|" + varish + r")*"
-    namecall = _alternation(ALLOWED_FUNCTIONS | ALLOWED_APPS) + r"\(" + inner + r"\)"
+    apps = _alternation(ALLOWED_APPS, any_case=True)
+    namecall = f"(?:{_alternation(ALLOWED_FUNCTIONS)}|{apps})" + r"\(" + inner + r"\)"
     args = f"(?:{sep}|{varish}|{namecall}|{word}(?:{sep}|{varish}))*(?:{word})?"
-    call = _alternation(ALLOWED_APPS) + r"\(" + args + r"\)"
+    call = apps + r"\(" + args + r"\)"
     blank = r"[ \t]*(?:;[^\n\x00-\x08\x0a-\x1f\x7f]*)?"
     first = r"[ \t]*exten[ \t]*=>[ \t]*s,1," + call + r"[ \t]*"
     more = r"[ \t]*(?:same[ \t]*=>[ \t]*n," + call + r"|include[ \t]*=>[ \t]*[a-z0-9][a-z0-9_-]*)[ \t]*"
@@ -139,9 +153,11 @@ def check_in_context(*, lines: list[str], first_line: int, context: str, context
     for prios in ctx.extensions.values():
         for prio in prios:
             number = user_line(prio.line)
-            calls = [(prio.app, prio.args)]
-            if prio.app == "ExecIf" and "?" in prio.args:
-                calls += re.findall(r"([A-Za-z]+)\(((?:[^()]|\([^()]*\))*)\)", prio.args.split("?", 1)[1])
+            app = canonical_app(prio.app)  # any case: GOTO() jumps like Goto()
+            calls = [(app, prio.args)]
+            if app == "ExecIf" and "?" in prio.args:
+                calls += [(canonical_app(name), args) for name, args in
+                          re.findall(r"([A-Za-z]+)\(((?:[^()]|\([^()]*\))*)\)", prio.args.split("?", 1)[1])]
             for app_name, args in calls:
                 if app_name not in JUMP_APPS:
                     continue

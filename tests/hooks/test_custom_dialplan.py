@@ -115,6 +115,24 @@ def test_what_the_api_stores_never_fails_the_servers_push(api, demo):
     assert validate(render_server(server).files) == []
 
 
+def test_applications_in_any_case_as_asterisk_takes_them_and_their_jumps_still_checked(api, demo):
+    """Asterisk finds applications in any case (pbx_findapp: strcasecmp) and lists PlayTones and
+    BackGround so: both spellings are taken; a jump in any case is still checked, and functions
+    are exact (Asterisk finds ${cut()} nowhere)."""
+    server, _ = demo
+    text = ("exten => s,1,PlayTones(ring)\n same => n,BackGround(beep)\n same => n,playback(beep)\n"
+            " same => n,GOTOIF($[${LEN(${ARG1})} < 3]?s,1)\n same => n,RETURN()\n")
+    assert post(api, "outbound_route", text).status_code == 201, text
+    assert validate(render_server(server).files) == []
+    for line in ("GOTO(globex-internal,1001,1)", "gosub(globex-internal,1001,1)", "gOtOiF($[1]?globex-ivr-1,s,1)",
+                 "EXECIF(1?GOTO(globex-ivr-1,s,1))", "ExecIf(1?goto(globex-ivr-1,s,1))"):
+        detail = refused(post(api, dialplan=f"exten => s,1,NoOp()\n same => n,{line}"), "foreign_context", 2)
+        assert "globex-" in detail, line
+    refused(post(api, dialplan="exten => s,1,NOOP()\n same => n,goto(s,99)"), "reference_not_found", 2)
+    refused(post(api, dialplan="exten => s,1,NoOp(${len(x)})"), "invalid_dialplan", 1)
+    refused(post(api, dialplan="exten => s,1,system(id)"), "invalid_dialplan", 1)
+
+
 def test_jumps_into_another_tenants_contexts_are_refused(api, demo):
     detail = refused(post(api, dialplan="exten => s,1,NoOp()\n same => n,Goto(globex-internal,1001,1)"),
                      "foreign_context", 2)

@@ -276,10 +276,12 @@ def matches_more(contexts: dict[str, Context], ctx_name: str, exten: str, seen=N
 
 
 def goto_targets(app: str, args: str) -> list[list[str]]:
-    """The [context,]extension,]priority targets an application can jump to."""
-    if app in ("Goto", "Gosub"):
+    """The [context,]extension,]priority targets an application can jump to (its name in any case,
+    as Asterisk finds applications)."""
+    app = app.casefold()
+    if app in ("goto", "gosub"):
         return [split_args(args)]
-    if app in ("GotoIf", "GotoIfTime") and "?" in args:
+    if app in ("gotoif", "gotoiftime") and "?" in args:
         branches = args.rsplit("?", 1)[1]
         return [split_args(b) for b in branches.split(":") if b.strip()]
     return []
