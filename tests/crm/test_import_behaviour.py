@@ -321,3 +321,23 @@ def test_uploaded_files_are_stored_by_copy_and_read_back_intact(world):
         assert len(chunks) == 3 and store_chunks(job.pk, chunks) == len(data)
         assert b"".join(iter_stored(job.pk)) == data
         assert list(job.chunks.values_list("seq", flat=True)) == [0, 1, 2]
+
+
+def test_the_gil_switch_interval_is_short_while_a_job_writes_and_put_back_after(upload, world, monkeypatch):
+    import sys
+
+    from apps.crm.importer import pipeline
+
+    monkeypatch.setattr(pipeline, "PIPELINE_BATCH_ROWS", 2)
+    seen = []
+    monkeypatch.setattr("apps.crm.imports._progress", lambda job_id, **fields: seen.append(
+        sys.getswitchinterval()) if "rows_done" in fields else None)  # each batch, as it commits
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)
+        job = upload("acme", "Email\na@example.com\nb@example.com\nc@example.com\n").json()
+        assert job["created_count"] == 3
+        assert seen == [pipeline.PIPELINE_SWITCH_INTERVAL] * 2
+        assert sys.getswitchinterval() == 0.004
+    finally:
+        sys.setswitchinterval(before)

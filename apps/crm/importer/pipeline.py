@@ -29,6 +29,25 @@ PIPELINE_DEDUPE_KEYS = 150_000
 # time); at 0.5 ms the writer gets it back at once. Process-wide, so set only while a job runs
 # (imports run one per worker process) and put back after.
 PIPELINE_SWITCH_INTERVAL = 0.0005
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+def _short_switch_interval(on: bool) -> None:
+    """Jobs running at once in one process (threads) share the setting: the first sets it, the
+    last one out puts the process's own value back."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if on:
+            if _switch_users == 0:
+                _switch_saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(_switch_saved, PIPELINE_SWITCH_INTERVAL))
+            _switch_users += 1
+        else:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 class Pipelined:
@@ -140,11 +159,10 @@ class Pipelined:
         upsert = self.upsert_applies(custom_defs)
         thread = threading.Thread(target=parse, name="crm-import-parse", daemon=True)
         started = time.perf_counter()
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(switch_interval, PIPELINE_SWITCH_INTERVAL))
-        thread.start()
         waited = 0.0
+        _short_switch_interval(True)
         try:
+            thread.start()
             while True:
                 before = time.perf_counter()
                 item = batches.get()
@@ -193,7 +211,7 @@ class Pipelined:
                     batches.get(timeout=0.1)
                 except queue.Empty:
                     pass
-            sys.setswitchinterval(switch_interval)
+            _short_switch_interval(False)
             spool.close()
             with connection.cursor() as cursor:
                 cursor.execute("DROP TABLE IF EXISTS crm_import_seen")
