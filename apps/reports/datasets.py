@@ -3,6 +3,7 @@ scheduled exports (apps.billing) write, from the same code.
 
     agent_stats_rows(tenant, *, start=None, end=None, interval="day", tz=None, queue=None,
                      by_queue=False, service_level_seconds=20) -> list[dict]
+    agent_stats_page(tenant, *, window, limit, offset=0, ...) -> (list[dict], total)
     call_counter_rows(tenant, *, start=None, end=None, interval="day", tz=None) -> list[dict]
     platform_call_counter_rows(tenants, *, start=None, end=None, interval="day", tz="UTC") -> list[dict]
 
@@ -47,35 +48,53 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _agent_statement(tenant, window: Window, queue: str | None, by_queue: bool, sl: int) -> tuple[str, dict]:
+    statement = sql.agent_stats(tenant.schema_name, window.interval, queue=bool(queue), by_queue=by_queue)
+    return statement, _params(window, sl=sl, queue=queue or "")
+
+
 def agent_stats_rows(tenant, *, start=None, end=None, interval: str = "day", tz: str | None = None,
                      queue: str | None = None, by_queue: bool = False, service_level_seconds: int = 20,
                      window: Window | None = None) -> list[dict]:
     window = window or _window(tenant, start, end, interval, tz)
-    statement = sql.agent_stats(tenant.schema_name, window.interval, queue=bool(queue), by_queue=by_queue)
+    statement, params = _agent_statement(tenant, window, queue, by_queue, service_level_seconds)
     with connection.cursor() as cursor:
-        cursor.execute(statement, _params(window, sl=service_level_seconds, queue=queue or ""))
+        cursor.execute(statement + sql.agent_order(), params)
         records = cursor.fetchall()
-    zone = window.zone
-    rows = []
-    for (level, b_start, b_end, extension, agent_id, agent_name, q, offered, answered, within, talk, hold, wrapup,
-         logged_in, by_reason) in records:
-        talk, hold, wrapup = round(talk or 0), round(hold or 0), round(wrapup or 0)
-        handle = talk + hold + wrapup
-        if isinstance(by_reason, str):  # Django reads jsonb as text
-            by_reason = json.loads(by_reason)
-        reasons = None if by_reason is None else {k: round(v) for k, v in sorted(by_reason.items())}
-        rows.append({
-            "level": level, "interval_start": b_start.astimezone(zone), "interval_end": b_end.astimezone(zone),
-            "extension": extension, "agent_id": agent_id, "agent_name": agent_name, "queue": q,
-            "offered": offered, "answered": answered, "missed": offered - answered, "answered_within_sl": within,
-            "service_level": _ratio(within, offered if level == "queue" else answered),
-            "talk_seconds": talk, "hold_seconds": hold, "wrapup_seconds": wrapup, "handle_seconds": handle,
-            "average_handle_seconds": round(handle / answered, 1) if answered else None,
-            "logged_in_seconds": None if logged_in is None else round(logged_in),
-            "pause_seconds": None if reasons is None else sum(reasons.values()),
-            "pause_by_reason": reasons,
-        })
-    return rows
+    return [_agent_row(record, window.zone) for record in records]
+
+
+def agent_stats_page(tenant, *, window: Window, limit: int, offset: int = 0, queue: str | None = None,
+                     by_queue: bool = False, service_level_seconds: int = 20) -> tuple[list[dict], int]:
+    """``(rows, total)``: rows ``offset`` to ``offset + limit`` of ``agent_stats_rows`` and how many
+    there are in all, in one statement; only the page's rows are shaped."""
+    statement, params = _agent_statement(tenant, window, queue, by_queue, service_level_seconds)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.agent_stats_page(statement), {**params, "limit": limit, "offset": offset})
+        records = cursor.fetchall()
+    total = records[0][-1] if records else 0
+    return [_agent_row(record[:-1], window.zone) for record in records if record[0] is not None], total
+
+
+def _agent_row(record, zone) -> dict:
+    (level, b_start, b_end, extension, agent_id, agent_name, q, offered, answered, within, talk, hold, wrapup,
+     logged_in, by_reason) = record
+    talk, hold, wrapup = round(talk or 0), round(hold or 0), round(wrapup or 0)
+    handle = talk + hold + wrapup
+    if isinstance(by_reason, str):  # Django reads jsonb as text
+        by_reason = json.loads(by_reason)
+    reasons = None if by_reason is None else {k: round(v) for k, v in sorted(by_reason.items())}
+    return {
+        "level": level, "interval_start": b_start.astimezone(zone), "interval_end": b_end.astimezone(zone),
+        "extension": extension, "agent_id": agent_id, "agent_name": agent_name, "queue": q,
+        "offered": offered, "answered": answered, "missed": offered - answered, "answered_within_sl": within,
+        "service_level": _ratio(within, offered if level == "queue" else answered),
+        "talk_seconds": talk, "hold_seconds": hold, "wrapup_seconds": wrapup, "handle_seconds": handle,
+        "average_handle_seconds": round(handle / answered, 1) if answered else None,
+        "logged_in_seconds": None if logged_in is None else round(logged_in),
+        "pause_seconds": None if reasons is None else sum(reasons.values()),
+        "pause_by_reason": reasons,
+    }
 
 
 def _counter_row(record, zone) -> dict:

@@ -232,8 +232,25 @@ def agent_stats(schema: str, interval: str, *, queue: bool, by_queue: bool) -> s
     FROM rows r
     LEFT JOIN {ext} e ON e.number = r.extension
     LEFT JOIN {agent} a ON a.extension_id = e.id
-    ORDER BY r.bucket, CASE r.level WHEN 'agent' THEN 0 WHEN 'agent_queue' THEN 1 ELSE 2 END, r.extension NULLS LAST,
-             r.queue NULLS FIRST
+    """
+
+
+def agent_order(alias: str = "") -> str:
+    """The rows' order (a total one: a row is one level, bucket, extension and queue), over the
+    output columns of ``agent_stats``: appended to it, or applied to it as a subquery for a page."""
+    a = f"{alias}." if alias else ""
+    return (f"ORDER BY {a}bucket, CASE {a}level WHEN 'agent' THEN 0 WHEN 'agent_queue' THEN 1 ELSE 2 END, "
+            f"{a}extension NULLS LAST, {a}queue NULLS FIRST")
+
+
+def agent_stats_page(statement: str) -> str:
+    """One page of ``statement``'s rows (``%(limit)s``, ``%(offset)s``) and the count of them all,
+    still one statement: a page past the end is one row of NULLs with the count."""
+    return f"""
+    WITH r AS ({statement})
+    SELECT p.*, t.total FROM (SELECT count(*) AS total FROM r) t
+    LEFT JOIN LATERAL (SELECT * FROM r {agent_order()} LIMIT %(limit)s OFFSET %(offset)s) p ON true
+    {agent_order("p")}
     """
 
 

@@ -21,6 +21,28 @@ def test_agent_stats_json_page_and_total(api, calls):  # noqa: F811
     assert (first["offered"], first["talk_seconds"], first["pause_by_reason"]) == (3, 100, {"": 3600, "lunch": 1800})
 
 
+def test_agent_stats_pages_are_slices_of_the_whole_result_one_statement_each(api, calls, world):  # noqa: F811
+    """A page is computed in SQL (only its rows shaped): each page equals the same slice of every
+    row, in the same order, with the total; a page past the end is empty with the total."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = {"start": "2025-03-03T00:00:00Z", "end": "2025-03-07T00:00:00Z", "tz": "UTC", "by_queue": "true"}
+    every = api("acme").get(AGENT, {**query, "limit": 1000}).json()
+    assert len(every) == 12 and {row["level"] for row in every} == {"agent", "agent_queue", "queue"}
+    for limit, offset in ((3, 0), (3, 3), (4, 8), (5, 10), (12, 0)):
+        with CaptureQueriesContext(connection) as ctx:
+            response = api("acme").get(AGENT, {**query, "limit": limit, "offset": offset})
+        assert response.json() == every[offset:offset + limit], (limit, offset)
+        assert response["X-Total-Count"] == "12"
+        assert len([q for q in ctx.captured_queries if "reports_queuecall" in q["sql"]]) == 1
+    past = api("acme").get(AGENT, {**query, "limit": 3, "offset": 20})
+    assert past.json() == [] and past["X-Total-Count"] == "12"
+    csv_page = api("acme").get(AGENT, {**query, "limit": 2, "offset": 1}, HTTP_ACCEPT="text/csv")
+    assert [r["extension"] for r in csv.DictReader(io.StringIO(csv_page.content.decode()))] == \
+        [row["extension"] or "" for row in every[1:3]]
+
+
 def test_agent_stats_csv_for_bi_tools(api, calls):  # noqa: F811
     response = api("acme").get(AGENT, {"start": "2025-03-03T00:00:00+01:00", "end": "2025-03-04T00:00:00+01:00",
                                        "tz": "Europe/Berlin"}, HTTP_ACCEPT="text/csv")

@@ -80,15 +80,25 @@ class ReportViewSet:
             raise DomainError("format is json or csv.", code="invalid_filter", field="format")
         super().initial(request, *args, **kwargs)
 
-    def respond(self, rows: list[dict]):
+    def respond(self, rows: list[dict] | None = None, *, every=None, page=None):
+        """``rows``, or ``every()`` (all rows) and ``page(limit, offset)`` (``(rows, total)`` in one
+        statement, so a page shapes only its own rows): CSV without limit/offset is every row, the
+        rest is a page with X-Total-Count and Link."""
+        from rest_framework.response import Response
+
         if getattr(self.request.accepted_renderer, "format", "json") == "csv" and not (
                 {"limit", "offset"} & set(self.request.query_params)):
-            from rest_framework.response import Response
-
-            response = Response(rows)
+            response = Response(rows if rows is not None else every())
             response["Content-Disposition"] = f'attachment; filename="{self.basename}.csv"'
             return response
-        return self.paginated(rows)
+        if page is None:
+            return self.paginated(rows if rows is not None else every())
+        paginator = self.paginator
+        paginator.request = self.request
+        paginator.limit = paginator.get_limit(self.request)
+        paginator.offset = paginator.get_offset(self.request)
+        rows, paginator.count = page(paginator.limit, paginator.offset)
+        return paginator.get_paginated_response(rows)
 
 
 CSV_NOTE = "All rows (or a page with `limit`/`offset`), header first; date-times ISO 8601 with the zone's offset."
@@ -136,12 +146,14 @@ class AgentStatsViewSet(ReportViewSet, TenantScopedViewSet):
         q = request.query_params
         window = p.query_window(q, allowed={"queue", "by_queue", "service_level_seconds"},
                                 default_tz=self.tenant.timezone or "UTC")
-        queue = p.parse_text("queue", q.get("queue"), max_length=32)
-        rows = datasets.agent_stats_rows(
-            self.tenant, window=window, queue=queue, by_queue=p.parse_bool("by_queue", q.get("by_queue")),
-            service_level_seconds=p.parse_int("service_level_seconds", q.get("service_level_seconds"), default=20,
-                                              lo=1, hi=3600))
-        return self.respond(rows)
+        options = {"queue": p.parse_text("queue", q.get("queue"), max_length=32),
+                   "by_queue": p.parse_bool("by_queue", q.get("by_queue")),
+                   "service_level_seconds": p.parse_int("service_level_seconds", q.get("service_level_seconds"),
+                                                        default=20, lo=1, hi=3600)}
+        return self.respond(
+            every=lambda: datasets.agent_stats_rows(self.tenant, window=window, **options),
+            page=lambda limit, offset: datasets.agent_stats_page(self.tenant, window=window, limit=limit,
+                                                                 offset=offset, **options))
 
 
 COUNTERS_DOC = (
