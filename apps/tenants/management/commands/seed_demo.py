@@ -219,7 +219,9 @@ class Command(BaseCommand):
                            lambda n=number, d=description, t=dest: tel.did_create(**kw, number=n, description=d,
                                                                                   dest=t))
             trunk = self._once(Trunk.objects.filter(name="carrier"), "a trunk", lambda: tel.trunk_create(
-                **kw, name="carrier", auth_type="ip_auth", host="sip.carrier.example"))
+                # An address (TEST-NET-3), not a name: a PBX loading the demo resolves nothing, and the
+                # IP-auth trunk's identify is rendered as a real carrier's would be.
+                **kw, name="carrier", auth_type="ip_auth", host="203.0.113.10"))
             self._once(OutboundRoute.objects.filter(name="US and Canada"), "an outbound route",
                        lambda: tel.outbound_route_create(**kw, name="US and Canada",
                                                          dial_patterns=["_1NXXNXXXXXX", "_NXXNXXXXXX"],
