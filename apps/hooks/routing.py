@@ -61,18 +61,8 @@ def target_of(tenant, dest: Destination) -> tuple[str, str]:
         return f"{names.context(slug, 'extensions')},{Extension.objects.get(pk=dest.id).number},1", ""
     if dest.type == DestType.VOICEMAIL:
         return f"{hook_ctx},vm,1", Extension.objects.get(pk=dest.id).number
-    if dest.type == DestType.QUEUE:
-        return f"{names.context(slug, 'queue', dest.id)},s,1", ""
-    if dest.type == DestType.IVR:
-        return f"{names.context(slug, 'ivr', dest.id)},s,1", ""
-    if dest.type == DestType.TIME_CONDITION:
-        return f"{names.context(slug, 'tc', dest.id)},s,1", ""
-    if dest.type == DestType.RING_GROUP:
-        return f"{names.context(slug, 'rg', dest.id)},s,1", ""
-    if dest.type == DestType.CONFERENCE:
-        return f"{names.context(slug, 'conf', dest.id)},s,1", ""
-    if dest.type == DestType.PAGING_GROUP:
-        return f"{names.context(slug, 'page', dest.id)},s,1", ""
+    if dest.type in names.DESTINATION_CONTEXTS:
+        return f"{names.context(slug, names.DESTINATION_CONTEXTS[dest.type], dest.id)},s,1", ""
     if dest.type == DestType.EXTERNAL:
         return f"{names.context(slug, 'external')},{dest.number},1", ""
     if dest.type == DestType.HANGUP:

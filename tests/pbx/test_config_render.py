@@ -312,3 +312,13 @@ def test_inbound_calls_look_the_caller_up_in_the_crm_when_agi_is_configured(demo
     assert ("AGI", "agi://10.0.0.5:4573/crm-lookup?tenant=acme,${CALLERID(num)}") in [(p.app, p.args) for p in did]
     settings.PBX_AGI_URL = "agi://evil,Dial(PJSIP/x)"
     assert "crm-lookup" not in render_server(server).files["extensions.conf"]
+
+
+def test_every_destination_with_a_context_of_its_own_is_in_the_one_table():
+    """The renderer and the routing hook both go through names.DESTINATION_CONTEXTS: every type
+    that points at an object other than an extension has its context kind there."""
+    from apps.pbx.render import names
+    from apps.telephony.destinations import TARGET_MODELS, DestType
+
+    assert set(names.DESTINATION_CONTEXTS) == set(TARGET_MODELS) - {DestType.EXTENSION, DestType.VOICEMAIL}
+    assert set(names.DESTINATION_CONTEXTS.values()) <= set(names.ID_CONTEXTS)

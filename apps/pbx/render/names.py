@@ -23,6 +23,11 @@ FIXED_CONTEXTS = ("internal", "extensions", "from-did", "outbound", "external", 
                   "features", "settings", "blocked", "autoanswer")
 ID_CONTEXTS = ("ivr", "tc", "queue", "outrt", "from-trunk", "rg", "rgm", "fm", "blocklist", "conf", "page",
                "parked")
+# Destination types whose target is a context of its own, entered at ``s,1``: the context kind.
+# One table for the renderer (view.TenantView.destination) and the routing hook (apps.hooks.routing):
+# a type missing from one of two lists once sent routing-hook answers to the fallback.
+DESTINATION_CONTEXTS = {"queue": "queue", "ivr": "ivr", "time_condition": "tc", "ring_group": "rg",
+                        "conference": "conf", "paging_group": "page"}
 
 
 def endpoint(number: str, tenant: str) -> str:

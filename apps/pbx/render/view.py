@@ -58,6 +58,9 @@ class TenantView:
         self.paging_groups = sorted(self._usable(rows.get("paging_groups", []), "paging group", text.is_number),
                                     key=number_key)
         self.page_by_id = {r["id"]: r for r in self.paging_groups}
+        # The objects a destination of each type (names.DESTINATION_CONTEXTS) can name, by id.
+        self.targets = {"queue": self.queue_by_id, "ivr": self.ivr_by_id, "time_condition": self.tc_by_id,
+                        "ring_group": self.rg_by_id, "conference": self.conf_by_id, "paging_group": self.page_by_id}
         self.parking_lots = sorted((r for r in self._usable(rows.get("parking_lots", []), "parking lot", text.is_number)
                                     if text.is_number(r["slot_start"]) and text.is_number(r["slot_end"])),
                                    key=lambda r: r["id"])
@@ -174,18 +177,9 @@ class TenantView:
             return [f"Goto({self.ctx('extensions')},{self.ext_by_id[target_id]['number']},1)"]
         if kind == "voicemail" and target_id in self.ext_by_id and self.ext_by_id[target_id]["voicemail_enabled"]:
             return [f"VoiceMail({self.mailbox(self.ext_by_id[target_id]['number'])},u)", "Hangup()"]
-        if kind == "queue" and target_id in self.queue_by_id:
-            return [f"Goto({self.ctx('queue', target_id)},s,1)"]
-        if kind == "ivr" and target_id in self.ivr_by_id:
-            return [f"Goto({self.ctx('ivr', target_id)},s,1)"]
-        if kind == "time_condition" and target_id in self.tc_by_id:
-            return [f"Goto({self.ctx('tc', target_id)},s,1)"]
-        if kind == "ring_group" and target_id in self.rg_by_id:
-            return [f"Goto({self.ctx('rg', target_id)},s,1)"]
-        if kind == "conference" and target_id in self.conf_by_id:
-            return [f"Goto({self.ctx('conf', target_id)},s,1)"]
-        if kind == "paging_group" and target_id in self.page_by_id:
-            return [f"Goto({self.ctx('page', target_id)},s,1)"]
+        ctx_kind = names.DESTINATION_CONTEXTS.get(kind)
+        if ctx_kind and target_id in self.targets[kind]:
+            return [f"Goto({self.ctx(ctx_kind, target_id)},s,1)"]
         if kind == "external":
             number = text.dialable(row.get(f"{prefix}_number") or "")
             if number.startswith("+") and len(number) > 1:
