@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from apps.sms.models import SmsMessage
 from apps.sms.providers.models import SmsOutboundRef
 from apps.tenants.crossschema import table
+from thirdlane.batches import delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +55,9 @@ class Purged:
 
 
 def _batches(sql: str, params: list, purged: Purged) -> int:
-    total = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            deleted = cursor.rowcount
-        purged.batches += 1
-        total += deleted
-        if deleted == 0:
-            return total
+    deleted, batches = delete_in_batches(sql, params)
+    purged.batches += batches
+    return deleted
 
 
 def purge_tenant(tenant, *, now=None, batch: int = BATCH, purged: Purged | None = None) -> Purged:
